@@ -1,0 +1,1 @@
+"""FastAPI app: OGC API Features/Tiles, queries, editing, ingest push, export, auth."""

@@ -1,0 +1,32 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import health
+from api.settings import ApiSettings
+from layers.db import create_db_engine, session_factory
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app with its own engine; tests pass their own settings."""
+    settings = settings or ApiSettings()
+    engine = create_db_engine(settings.db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="kendali", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,65 @@
+"""Typed dependencies, so that routes read like sentences."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from api.errors import request_lang
+from layers.auth import authenticate_key, authenticate_user
+from layers.errors import Unauthorized
+from layers.policy import ANONYMOUS, Principal
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a session from the app's factory; commit happens in the write paths that need it."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _bad_credentials() -> Unauthorized:
+    return Unauthorized("the credentials are not valid", "kredensial tidak sah")
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Return the caller from an API key (Bearer or X-API-Key) or HTTP Basic; anonymous if none."""
+    key = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if key is None and scheme.lower() == "bearer":
+        key = value.strip()
+    if key:
+        principal = authenticate_key(session.connection(), key)
+        session.commit()
+        if principal is None:
+            raise _bad_credentials()
+        return principal
+    if scheme.lower() == "basic":
+        try:
+            username, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise _bad_credentials() from None
+        principal = authenticate_user(session.connection(), username, password)
+        if principal is None:
+            raise _bad_credentials()
+        return principal
+    return ANONYMOUS
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_lang(request: Request) -> str:
+    """Return the response language ("id" by default, "en" on request)."""
+    return request_lang(request)
+
+
+LangDep = Annotated[str, Depends(get_lang)]

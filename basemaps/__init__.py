@@ -1,0 +1,1 @@
+"""Basemap and raster sources (rasterio), served as tiles by api/."""

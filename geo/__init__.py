@@ -1,0 +1,1 @@
+"""Pure spatial helpers: CRS, bbox, tile math, geometry checks. No database, no HTTP."""

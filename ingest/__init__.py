@@ -1,0 +1,1 @@
+"""Live status in: HTTP push, MQTT, pollers, file import; writes through layers/."""

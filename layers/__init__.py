@@ -1,0 +1,1 @@
+"""The layer catalog and all database access: models, queries, tiles, analyses."""

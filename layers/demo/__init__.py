@@ -1,0 +1,1 @@
+"""Deterministic synthetic demo city of Kota Ambon: geography, assets and status history."""

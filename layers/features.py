@@ -1,0 +1,225 @@
+"""Feature pages and single features as GeoJSON built by PostGIS, with live (or past) status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import JSON, Connection, FromClause, Select, Text, and_, func, literal, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+from layers.errors import InvalidInput
+from layers.policy import FieldView
+from layers.queryables import Queryable, queryables, source_table, stale_expression
+from layers.spec import LayerSpec, Storage
+from layers.tables import asset_status, observations
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCrs:
+    """The CRS features are written in: SRID, whether axes are swapped to lat/lon, decimal digits."""
+
+    srid: int = 4326
+    flip: bool = False
+    digits: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureQuery:
+    """Everything a client may ask of a page of features, already parsed and bounded."""
+
+    limit: int = 100
+    after_id: int | None = None
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None  # x/y order in bbox_srid
+    bbox_srid: int = 4326
+    interval: tuple[datetime | None, datetime | None] | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()  # (queryable, descending)
+    select: tuple[str, ...] | None = None
+    equals: Mapping[str, str] = field(default_factory=dict)
+    filters: tuple[ColumnElement[bool], ...] = ()
+    at: datetime | None = None
+    crs: OutputCrs = field(default_factory=OutputCrs)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of features as a GeoJSON array text, with what paging needs."""
+
+    features_json: str
+    returned: int
+    last_id: int | None
+
+
+def status_source(layer: LayerSpec, at: datetime | None) -> FromClause | None:
+    """Return the status relation: the latest status, or the status as it was at `at`."""
+    if layer.status is None:
+        return None
+    if at is None:
+        return asset_status
+    table = source_table(layer)
+    o = observations
+    return (
+        select(o.c.status, o.c.value, o.c.unit, o.c.observed_at)
+        .where(o.c.asset_id == table.c.id, o.c.observed_at <= at)
+        .order_by(o.c.observed_at.desc())
+        .limit(1)
+        .lateral("status_at")
+    )
+
+
+def layer_queryables(
+    layer: LayerSpec, view: FieldView, at: datetime | None = None
+) -> Mapping[str, Queryable]:
+    """Return the queryables of a layer for a caller, bound to the live or the past status."""
+    return queryables(layer, view, status_source(layer, at) or asset_status)
+
+
+def _from(layer: LayerSpec, at: datetime | None) -> FromClause:
+    table = source_table(layer)
+    status = status_source(layer, at)
+    if status is None:
+        return table
+    if at is None:
+        return table.outerjoin(asset_status, asset_status.c.asset_id == table.c.id)
+    return table.outerjoin(status, true())
+
+
+def _where(layer: LayerSpec, q: FeatureQuery, qs: Mapping[str, Queryable]) -> list[ColumnElement[bool]]:
+    table = source_table(layer)
+    clauses: list[ColumnElement[bool]] = [table.c.layer_id == layer.id]
+    if layer.storage is Storage.AREAS:
+        clauses.append(table.c.deleted_at.is_(None))
+    if q.bbox is not None:
+        envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
+        if q.bbox_srid != 4326:
+            envelope = func.ST_Transform(envelope, 4326)
+        clauses.append(func.ST_Intersects(table.c.geom, envelope))
+    if q.interval is not None:
+        clauses.extend(_interval(qs["observed_at" if "observed_at" in qs else "updated_at"].expr, q.interval))
+    for name, value in q.equals.items():
+        clauses.append(qs[name].expr == value)
+    clauses.extend(q.filters)
+    if q.at is not None and layer.storage is Storage.ASSETS:
+        clauses.append(table.c.created_at <= q.at)
+    return clauses
+
+
+def _interval(
+    expr: ColumnElement[Any], interval: tuple[datetime | None, datetime | None]
+) -> list[ColumnElement[bool]]:
+    start, end = interval
+    out: list[ColumnElement[bool]] = []
+    if start is not None:
+        out.append(expr >= start)
+    if end is not None:
+        out.append(expr <= end)
+    return out
+
+
+def _geometry(layer: LayerSpec, crs: OutputCrs) -> ColumnElement[Any]:
+    geom: ColumnElement[Any] = source_table(layer).c.geom
+    if crs.srid != 4326:
+        geom = func.ST_Transform(geom, literal(crs.srid))
+    if crs.flip:
+        geom = func.ST_FlipCoordinates(geom)
+    return func.ST_AsGeoJSON(geom, literal(crs.digits)).cast(JSON)
+
+
+def _properties(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
+    names = [n for n in qs if qs[n].json is not None]
+    if q.select is not None:
+        names = [n for n in names if n in q.select]
+    pairs: list[Any] = list(chain.from_iterable((literal(n), qs[n].json) for n in names))
+    if layer.status is not None and "observed_at" in qs and (q.select is None or "stale" in q.select):
+        now = literal(q.at) if q.at is not None else None
+        pairs += [literal("stale"), stale_expression(layer, qs["observed_at"].expr, now)]
+    if layer.storage is Storage.AREAS:
+        table = source_table(layer)
+        pairs += [literal("version"), table.c.version, literal("created_by"), table.c.created_by]
+    return func.jsonb_build_object(*pairs)
+
+
+def _feature(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
+    table = source_table(layer)
+    return func.json_build_object(
+        literal("type"),
+        literal("Feature"),
+        literal("id"),
+        table.c.id,
+        literal("geometry"),
+        _geometry(layer, q.crs),
+        literal("properties"),
+        _properties(layer, qs, q),
+    )
+
+
+def _order(qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]) -> list[ColumnElement[Any]]:
+    out: list[ColumnElement[Any]] = []
+    for name, descending in sortby:
+        if name not in qs or qs[name].kind == "geometry":
+            raise InvalidInput(
+                f"cannot sort by {name!r}", f"tidak dapat mengurutkan menurut {name!r}", field=name
+            )
+        expr = qs[name].expr
+        out.append(expr.desc().nulls_last() if descending else expr.asc().nulls_last())
+    return out
+
+
+def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
+    """Return SQL for one page: a single row (features JSON array, count, last id)."""
+    qs = layer_queryables(layer, view, q.at)
+    table = source_table(layer)
+    order = [*_order(qs, q.sortby), table.c.id.asc()]
+    where = _where(layer, q, qs)
+    if q.after_id is not None:
+        where.append(table.c.id > q.after_id)
+    inner = (
+        select(
+            _feature(layer, qs, q).label("f"),
+            table.c.id.label("fid"),
+            func.row_number().over(order_by=order).label("ord"),
+        )
+        .select_from(_from(layer, q.at))
+        .where(and_(*where))
+        .order_by(*order)
+        .limit(q.limit)
+        .offset(q.offset)
+        .subquery()
+    )
+    return select(
+        func.coalesce(
+            func.json_agg(aggregate_order_by(inner.c.f, inner.c.ord)).cast(Text), literal("[]")
+        ).label("features"),
+        func.count().label("returned"),
+        func.max(inner.c.fid).label("last_id"),
+    )
+
+
+def fetch_page(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Page:
+    """Return one page of features of `layer` as a GeoJSON array built by PostGIS."""
+    row = conn.execute(page_statement(layer, view, q)).one()
+    return Page(features_json=row.features, returned=int(row.returned), last_id=row.last_id)
+
+
+def count_matched(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> int:
+    """Return how many features match the query's filters (paging ignored)."""
+    qs = layer_queryables(layer, view, q.at)
+    stmt = select(func.count()).select_from(_from(layer, q.at)).where(and_(*_where(layer, q, qs)))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def fetch_feature(
+    conn: Connection, layer: LayerSpec, view: FieldView, feature_id: int, q: FeatureQuery
+) -> str | None:
+    """Return one feature as GeoJSON text, or None."""
+    qs = layer_queryables(layer, view, q.at)
+    table = source_table(layer)
+    where = [*_where(layer, q, qs), table.c.id == feature_id]
+    stmt = select(_feature(layer, qs, q).cast(Text)).select_from(_from(layer, q.at)).where(and_(*where))
+    value: str | None = conn.execute(stmt).scalar_one_or_none()
+    return value

@@ -1,0 +1,1 @@
+"""Map-first dashboard: static assets and templates; talks only HTTP to api/."""
