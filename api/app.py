@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health
+from api.routes import collections, health, items
 from api.settings import ApiSettings
 from layers.db import create_db_engine, session_factory
 
@@ -23,10 +23,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="kendali", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="kendali",
+        version="0.1.0",
+        description="OGC API - Features, tiles and live status for city Command Centers.",
+        openapi_url="/api",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(collections.router)
+    app.include_router(items.router)
     return app

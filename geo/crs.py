@@ -35,3 +35,48 @@ def utm_transformers(lon: float, lat: float) -> tuple[Transformer, Transformer]:
 def metric_transformers(srid: int = AMBON_UTM_SRID) -> tuple[Transformer, Transformer]:
     """Return (lon/lat -> metric, metric -> lon/lat) transformers for a city's metric CRS, xy order."""
     return _transformers(srid)
+
+
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"
+# The output/input CRSs kendali offers; CRS84 is lon/lat, the EPSG ones follow their own axis order.
+SUPPORTED_SRIDS = (4326, 3857, 32752, 4755)
+
+
+class UnsupportedCrs(ValueError):
+    """A CRS URI kendali does not offer."""
+
+
+def crs_uri(srid: int | None) -> str:
+    """Return the OGC URI of an SRID (None means CRS84)."""
+    return CRS84_URI if srid is None else f"{_EPSG_PREFIX}{srid}"
+
+
+def supported_crs_uris() -> list[str]:
+    """Return every CRS URI kendali accepts, CRS84 first."""
+    return [CRS84_URI, *(crs_uri(s) for s in SUPPORTED_SRIDS)]
+
+
+def parse_crs_uri(uri: str) -> tuple[int, bool]:
+    """Return (SRID, axes swapped) for an OGC CRS URI; CRS84 is (4326, False); raise UnsupportedCrs."""
+    text = uri.strip()
+    if text in (CRS84_URI, "[OGC:CRS84]", "OGC:CRS84"):
+        return STORAGE_SRID, False
+    code: str | None = None
+    if text.startswith(_EPSG_PREFIX):
+        code = text[len(_EPSG_PREFIX) :]
+    elif text.upper().startswith("EPSG:"):
+        code = text[5:]
+    elif text.upper().startswith("[EPSG:") and text.endswith("]"):
+        code = text[6:-1]
+    if code is None or not code.isdigit() or int(code) not in SUPPORTED_SRIDS:
+        raise UnsupportedCrs(text[:120])
+    srid = int(code)
+    return srid, northing_first(srid)
+
+
+@lru_cache(maxsize=32)
+def northing_first(srid: int) -> bool:
+    """Return whether the CRS's first axis points north or south (EPSG:4326 is lat/lon)."""
+    first = CRS.from_epsg(srid).axis_info[0].direction.lower()
+    return first in ("north", "south")

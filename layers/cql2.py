@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
 from importlib.resources import files
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import shapely
@@ -19,13 +19,32 @@ from geoalchemy2 import Geography
 from lark import Lark, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from pygeofilter import ast, values
-from pygeofilter.cql2 import ARITHMETIC_MAP, ARRAY_PREDICATES_MAP, SPATIAL_PREDICATES_MAP, TEMPORAL_PREDICATES_MAP
+from pygeofilter.cql2 import (
+    ARITHMETIC_MAP,
+    ARRAY_PREDICATES_MAP,
+    SPATIAL_PREDICATES_MAP,
+    TEMPORAL_PREDICATES_MAP,
+)
 from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 from shapely.errors import ShapelyError
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Boolean, DateTime, Float, Integer, LargeBinary, Text, and_, cast, false, func, literal
-from sqlalchemy import not_, or_, true
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
@@ -222,6 +241,9 @@ def _unsupported_srid(srid: object) -> InvalidInput:
 
 
 def _unsupported(node: Any) -> InvalidInput:
+    if not isinstance(node, ast.Node):
+        en, id_ = _describe(node)
+        return InvalidInput(f"expected a condition, not {en}", f"diharapkan kondisi, bukan {id_}")
     if isinstance(node, ast.Arithmetic):
         return InvalidInput(
             "arithmetic (+, -, *, /) is not supported in filters",
@@ -266,6 +288,8 @@ _GRAMMAR_FIXES: Final = r"""
                       | "NOT"i condition_1                                              -> not_
                       | "(" condition ")"
 %extend spatial_predicate: "S_DWITHIN"i "(" expression "," expression "," full_number ")" -> dwithin
+%extend _binary_temporal_predicate_func: "T_DISJOINT"i | "T_STARTS"i | "T_STARTEDBY"i | "T_FINISHES"i
+                                       | "T_FINISHEDBY"i
 %extend temporal_predicate: _binary_temporal_predicate_func "(" expression "," expression ")" -> temporal_call
 %override interval: "INTERVAL"i "(" bound "," bound ")"
 ?bound: "'" DATETIME "'" | "'" DATE "'" | "'..'"                                        -> open_bound
@@ -334,7 +358,9 @@ def _syntax_error(exc: UnexpectedInput) -> InvalidInput:
             "it ends too early; is a closing parenthesis or quote missing?",
             "filter berakhir terlalu cepat; apakah tanda kurung tutup atau tanda kutip hilang?",
         )
-    what = repr(exc.char) if isinstance(exc, UnexpectedCharacters) else repr(_shorten(getattr(exc, "token", "")))
+    what = (
+        repr(exc.char) if isinstance(exc, UnexpectedCharacters) else repr(_shorten(getattr(exc, "token", "")))
+    )
     return _malformed(
         "cql2-text",
         f"unexpected {what} at line {exc.line}, column {exc.column}",
@@ -369,7 +395,9 @@ def _parse_json(text: str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise _malformed(
-            "cql2-json", f"not valid JSON: {exc.msg} at {where}", f"bukan JSON yang sah: {exc.msg} pada {where}"
+            "cql2-json",
+            f"not valid JSON: {exc.msg} at {where}",
+            f"bukan JSON yang sah: {exc.msg} pada {where}",
         ) from None
     return _json_node(document, "filter", 1)
 
@@ -408,30 +436,36 @@ def _json_object(obj: dict[str, Any], path: str, depth: int) -> Any:
     if obj.get("type") in _GEOMETRY_TYPES:
         return values.Geometry({k: v for k, v in obj.items() if k in ("type", "coordinates", "geometries")})
     members = _shorten(", ".join(map(str, obj)))
-    return _raise(_json_error(path, f"unknown object with members {members}", f"objek tak dikenal: {members}"))
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc
+    raise _json_error(
+        path, f"unknown object with members {members}", f"objek tak dikenal dengan anggota {members}"
+    )
 
 
 def _json_op(obj: dict[str, Any], path: str, depth: int) -> Any:
     op, args = obj["op"], obj.get("args")
     if not isinstance(op, str) or not isinstance(args, list):
-        raise _json_error(path, 'an operation needs a string "op" and a list "args"', 'operasi perlu "op" dan "args"')
+        raise _json_error(
+            path, 'an operation needs a string "op" and a list "args"', 'operasi perlu "op" dan "args"'
+        )
     items = [_json_node(arg, f"{path}.args[{i}]", depth + 1) for i, arg in enumerate(args)]
     key = op.lower()
     if key in ("and", "or"):
         if len(items) < 2:
-            raise _json_error(path, f"{op!r} needs at least 2 arguments", f"{op!r} perlu paling sedikit 2 argumen")
+            raise _json_error(
+                path, f"{op!r} needs at least 2 arguments", f"{op!r} perlu paling sedikit 2 argumen"
+            )
         return (ast.And if key == "and" else ast.Or).from_items(*items)
     arity, build = _JSON_OPS.get(key, (len(items), lambda *a: ast.Function(op, list(a))))
     if len(items) != arity:
         raise _json_error(
-            path, f"{_shorten(op)!r} takes {arity} arguments, not {len(items)}", f"{op!r} perlu {arity} argumen"
+            path,
+            f"{_shorten(op)!r} takes {arity} arguments, not {len(items)}",
+            f"{op!r} perlu {arity} argumen",
         )
     if key == "in" and not (isinstance(items[1], list) and items[1]):
-        raise _json_error(path, "the second argument of 'in' must be a non-empty list", "argumen kedua 'in' harus daftar")
+        raise _json_error(
+            path, "the second argument of 'in' must be a non-empty list", "argumen kedua 'in' harus daftar"
+        )
     return build(*items)
 
 
@@ -502,7 +536,9 @@ def _literal_shape(value: values.Geometry | values.Envelope) -> BaseGeometry:
 
 
 def _bad_geometry(en: str, id_: str) -> InvalidInput:
-    return InvalidInput(f"the geometry in the filter is not valid: {en}", f"geometri dalam filter tidak sah: {id_}")
+    return InvalidInput(
+        f"the geometry in the filter is not valid: {en}", f"geometri dalam filter tidak sah: {id_}"
+    )
 
 
 def _checked_shape(value: values.Geometry | values.Envelope, srid: int) -> BaseGeometry:
@@ -517,7 +553,9 @@ def _checked_shape(value: values.Geometry | values.Envelope, srid: int) -> BaseG
     coords = shapely.get_coordinates(geom)
     if not np.isfinite(coords).all():
         raise _bad_geometry("a coordinate is not a finite number", "ada koordinat yang bukan angka berhingga")
-    if srid in _GEOGRAPHIC_SRIDS and ((np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any()):
+    if srid in _GEOGRAPHIC_SRIDS and (
+        (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any()
+    ):
         raise _bad_geometry("longitude or latitude out of range", "bujur atau lintang di luar jangkauan")
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
@@ -529,8 +567,9 @@ def _geometry_sql(value: values.Geometry | values.Envelope, filter_srid: int) ->
     srid = value.geometry.get("srid", filter_srid) if isinstance(value, values.Geometry) else filter_srid
     if srid not in FILTER_SRIDS:
         raise _unsupported_srid(srid)
-    wkb = shapely.to_wkb(_checked_shape(value, srid))
-    geom = func.ST_GeomFromWKB(literal(wkb, LargeBinary()), literal(srid, Integer()))
+    # EWKB carries the SRID inside the bound bytes; geoalchemy2 would render ST_GeomFromWKB's SRID inline.
+    ewkb = shapely.to_wkb(shapely.set_srid(_checked_shape(value, srid), srid), include_srid=True)
+    geom = func.ST_GeomFromEWKB(literal(ewkb, LargeBinary()))
     if srid == STORAGE_SRID:
         return geom
     return func.ST_Transform(geom, literal(STORAGE_SRID, Integer()))
@@ -572,7 +611,7 @@ class _Open(Enum):
     END = 1
 
 
-_Bound = ColumnElement[Any] | _Open
+_Bound: TypeAlias = ColumnElement[Any] | _Open
 
 
 def _compare_bounds(op: str, x: _Bound, y: _Bound) -> ColumnElement[bool]:
@@ -615,7 +654,7 @@ class _Translator:
             (ast.BBox, self._bbox),
             (ast.DistanceWithin, self._dwithin),
             (ast.TemporalPredicate, self._temporal),
-            (ast.Attribute, self._boolean_property),
+            (ast.Attribute | ast.Function, self._boolean_property),
         )
 
     def condition(self, node: Any) -> ColumnElement[bool]:
@@ -695,7 +734,9 @@ class _Translator:
             envelope = _envelope([node.minx, node.miny, node.maxx, node.maxy])
         except ValueError as exc:
             raise _bad_geometry(str(exc), str(exc)) from None
-        subject = self._geometry(node.lhs, "BBOX")[0]
+        subject, is_property = self._geometry(node.lhs, "BBOX")
+        if not is_property:
+            raise _needs_property("BBOX")
         return func.ST_Intersects(subject, _geometry_sql(envelope, self._srid))
 
     def _dwithin(self, node: Any) -> ColumnElement[bool]:
@@ -720,8 +761,8 @@ class _Translator:
         rules = _TEMPORAL_RULES.get(type(node))
         if rules is None:
             raise _unsupported(node)
-        a, b = self._period(node.lhs, name), self._period(node.rhs, name)
-        if not (a[2] or b[2]):
+        (a, a_is_property), (b, b_is_property) = self._period(node.lhs, name), self._period(node.rhs, name)
+        if not (a_is_property or b_is_property):
             raise _needs_property(name)
         parts, seen = [], set()
         for side_a, op, side_b in rules:
@@ -811,18 +852,18 @@ class _Translator:
         en, id_ = _describe(term)
         raise InvalidInput(f"{what} needs a geometry, not {en}", f"{what} memerlukan geometri, bukan {id_}")
 
-    def _period(self, node: Any, what: str) -> tuple[_Bound, _Bound, bool]:
+    def _period(self, node: Any, what: str) -> tuple[tuple[_Bound, _Bound], bool]:
         """Return (start, end, whether it is a property) of a temporal operand."""
         term = self._term(node)
         if isinstance(term, _Operand):
             if term.kind != "datetime":
                 raise _mismatch(term, (f"a time in {what}", f"waktu dalam {what}"))
-            return term.sql, term.sql, True
+            return (term.sql, term.sql), True
         if isinstance(term, values.Interval):
-            return _interval_bound(term.start, _Open.START), _interval_bound(term.end, _Open.END), False
+            return (_interval_bound(term.start, _Open.START), _interval_bound(term.end, _Open.END)), False
         if isinstance(term, date):
             bound = literal(_utc(term), _BIND_TYPES["datetime"])
-            return bound, bound, False
+            return (bound, bound), False
         en, id_ = _describe(term)
         raise InvalidInput(
             f"{what} needs a timestamp property, TIMESTAMP, DATE or INTERVAL, not {en}",
@@ -858,9 +899,12 @@ def _geometry_comparison(name: str) -> InvalidInput:
 
 def _mismatch(subject: _Operand, other: tuple[str, str]) -> InvalidInput:
     kind_en, kind_id = _KIND_NAMES[subject.kind]
-    hint = " (write TIMESTAMP('2024-01-31T00:00:00Z') or DATE('2024-01-31'))" if subject.kind == "datetime" else ""
+    example = "TIMESTAMP('2024-01-31T00:00:00Z') / DATE('2024-01-31')"
+    hint_en, hint_id = (
+        (f" (write {example})", f" (tulis {example})") if subject.kind == "datetime" else ("", "")
+    )
     return InvalidInput(
-        f"property {subject.name!r} is {kind_en} and cannot be compared with {other[0]}{hint}",
-        f"properti {subject.name!r} bertipe {kind_id} dan tidak dapat dibandingkan dengan {other[1]}{hint}",
+        f"property {subject.name!r} is {kind_en} and cannot be compared with {other[0]}{hint_en}",
+        f"properti {subject.name!r} bertipe {kind_id} dan tak dapat dibandingkan dengan {other[1]}{hint_id}",
         property=subject.name,
     )

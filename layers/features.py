@@ -34,6 +34,7 @@ class FeatureQuery:
 
     limit: int = 100
     after_id: int | None = None
+    before_id: int | None = None  # keyset paging backwards (default order only)
     offset: int = 0
     bbox: tuple[float, float, float, float] | None = None  # x/y order in bbox_srid
     bbox_srid: int = 4326
@@ -52,6 +53,7 @@ class Page:
 
     features_json: str
     returned: int
+    first_id: int | None
     last_id: int | None
 
 
@@ -76,17 +78,20 @@ def layer_queryables(
     layer: LayerSpec, view: FieldView, at: datetime | None = None
 ) -> Mapping[str, Queryable]:
     """Return the queryables of a layer for a caller, bound to the live or the past status."""
-    return queryables(layer, view, status_source(layer, at) or asset_status)
+    return _context(layer, view, at)[0]
 
 
-def _from(layer: LayerSpec, at: datetime | None) -> FromClause:
+def _context(
+    layer: LayerSpec, view: FieldView, at: datetime | None
+) -> tuple[Mapping[str, Queryable], FromClause]:
+    """Return the queryables and the FROM clause they refer to (one status relation for both)."""
     table = source_table(layer)
     status = status_source(layer, at)
     if status is None:
-        return table
+        return queryables(layer, view), table
     if at is None:
-        return table.outerjoin(asset_status, asset_status.c.asset_id == table.c.id)
-    return table.outerjoin(status, true())
+        return queryables(layer, view), table.outerjoin(asset_status, asset_status.c.asset_id == table.c.id)
+    return queryables(layer, view, status), table.outerjoin(status, true())
 
 
 def _where(layer: LayerSpec, q: FeatureQuery, qs: Mapping[str, Queryable]) -> list[ColumnElement[bool]]:
@@ -138,9 +143,13 @@ def _properties(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) 
     if layer.status is not None and "observed_at" in qs and (q.select is None or "stale" in q.select):
         now = literal(q.at) if q.at is not None else None
         pairs += [literal("stale"), stale_expression(layer, qs["observed_at"].expr, now)]
+    table = source_table(layer)
+    extra: list[tuple[str, Any]] = [("version", table.c.version)]
     if layer.storage is Storage.AREAS:
-        table = source_table(layer)
-        pairs += [literal("version"), table.c.version, literal("created_by"), table.c.created_by]
+        extra.append(("created_by", table.c.created_by))
+    for name, expr in extra:
+        if q.select is None or name in q.select:
+            pairs += [literal(name), expr]
     return func.jsonb_build_object(*pairs)
 
 
@@ -171,31 +180,37 @@ def _order(qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]) -> l
 
 
 def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
-    """Return SQL for one page: a single row (features JSON array, count, last id)."""
-    qs = layer_queryables(layer, view, q.at)
+    """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
+    qs, from_ = _context(layer, view, q.at)
     table = source_table(layer)
-    order = [*_order(qs, q.sortby), table.c.id.asc()]
     where = _where(layer, q, qs)
+    order = [*_order(qs, q.sortby), table.c.id.asc()]
     if q.after_id is not None:
         where.append(table.c.id > q.after_id)
+    if q.before_id is not None:
+        where.append(table.c.id < q.before_id)
+        order = [table.c.id.desc()]
     inner = (
         select(
             _feature(layer, qs, q).label("f"),
             table.c.id.label("fid"),
             func.row_number().over(order_by=order).label("ord"),
         )
-        .select_from(_from(layer, q.at))
+        .select_from(from_)
         .where(and_(*where))
         .order_by(*order)
         .limit(q.limit)
         .offset(q.offset)
         .subquery()
     )
+    # Walking backwards fetches newest-first; the page itself is always written in ascending order.
+    agg_order = inner.c.fid if q.before_id is not None else inner.c.ord
     return select(
         func.coalesce(
-            func.json_agg(aggregate_order_by(inner.c.f, inner.c.ord)).cast(Text), literal("[]")
+            func.json_agg(aggregate_order_by(inner.c.f, agg_order)).cast(Text), literal("[]")
         ).label("features"),
         func.count().label("returned"),
+        func.min(inner.c.fid).label("first_id"),
         func.max(inner.c.fid).label("last_id"),
     )
 
@@ -203,13 +218,15 @@ def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select
 def fetch_page(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Page:
     """Return one page of features of `layer` as a GeoJSON array built by PostGIS."""
     row = conn.execute(page_statement(layer, view, q)).one()
-    return Page(features_json=row.features, returned=int(row.returned), last_id=row.last_id)
+    return Page(
+        features_json=row.features, returned=int(row.returned), first_id=row.first_id, last_id=row.last_id
+    )
 
 
 def count_matched(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> int:
     """Return how many features match the query's filters (paging ignored)."""
-    qs = layer_queryables(layer, view, q.at)
-    stmt = select(func.count()).select_from(_from(layer, q.at)).where(and_(*_where(layer, q, qs)))
+    qs, from_ = _context(layer, view, q.at)
+    stmt = select(func.count()).select_from(from_).where(and_(*_where(layer, q, qs)))
     return int(conn.execute(stmt).scalar_one())
 
 
@@ -217,9 +234,9 @@ def fetch_feature(
     conn: Connection, layer: LayerSpec, view: FieldView, feature_id: int, q: FeatureQuery
 ) -> str | None:
     """Return one feature as GeoJSON text, or None."""
-    qs = layer_queryables(layer, view, q.at)
+    qs, from_ = _context(layer, view, q.at)
     table = source_table(layer)
     where = [*_where(layer, q, qs), table.c.id == feature_id]
-    stmt = select(_feature(layer, qs, q).cast(Text)).select_from(_from(layer, q.at)).where(and_(*where))
+    stmt = select(_feature(layer, qs, q).cast(Text)).select_from(from_).where(and_(*where))
     value: str | None = conn.execute(stmt).scalar_one_or_none()
     return value

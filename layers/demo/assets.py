@@ -68,7 +68,7 @@ def _choice(
 
 
 def _floats(values: npt.NDArray[np.float64], decimals: int) -> list[float]:
-    return [float(x) for x in np.round(values, decimals).tolist()]
+    return list(np.round(values, decimals).tolist())
 
 
 def camera_rows(rng: np.random.Generator, geography: DemoGeography, count: int) -> Iterator[AssetRow]:
@@ -80,9 +80,10 @@ def camera_rows(rng: np.random.Generator, geography: DemoGeography, count: int) 
         direction = _floats(np.round(rng.uniform(0, 360, n), 1) % 360, 1)
         fov, reach = _floats(rng.uniform(40, 110, n), 0), _floats(rng.uniform(40, 150, n), 0)
         ptz = (rng.random(n) < 0.15).tolist()
+        lons, lats, villages = chunk.lon.tolist(), chunk.lat.tolist(), chunk.village.tolist()
         for k in range(min(n, count - chunk.first)):
             external_id = f"CCTV-{chunk.first + k + 1:04d}"
-            place = f"{streets[k]}, {book.village_names[int(chunk.village[k])]}"
+            place = f"{streets[k]}, {book.village_names[villages[k]]}"
             props = {
                 "camera_id": external_id,
                 "location": place,
@@ -92,7 +93,7 @@ def camera_rows(rng: np.random.Generator, geography: DemoGeography, count: int) 
                 "range_m": reach[k],
                 "ptz": ptz[k],
             }
-            yield AssetRow(external_id, f"CCTV {place}", float(chunk.lon[k]), float(chunk.lat[k]), props)
+            yield AssetRow(external_id, f"CCTV {place}", lons[k], lats[k], props)
 
 
 def _business_names(rng: np.random.Generator, categories: list[str]) -> tuple[list[str], list[float]]:
@@ -126,8 +127,9 @@ def taxpayer_rows(rng: np.random.Generator, geography: DemoGeography, count: int
         names, rates = _business_names(rng, categories)
         streets = book.pick_streets(rng, chunk.village)
         numbers = rng.integers(1, 200, n).tolist()
+        lons, lats, villages = chunk.lon.tolist(), chunk.lat.tolist(), chunk.village.tolist()
         for k in range(min(n, count - chunk.first)):
-            index, village = chunk.first + k, int(chunk.village[k])
+            index, village = chunk.first + k, villages[k]
             nop = _nop(book, village, index)
             props = {
                 "nop": nop,
@@ -137,7 +139,7 @@ def taxpayer_rows(rng: np.random.Generator, geography: DemoGeography, count: int
                 "address": f"{streets[k]} No. {numbers[k]}, {book.village_names[village]}",
                 "tax_rate_pct": rates[k],
             }
-            yield AssetRow(nop, names[k], float(chunk.lon[k]), float(chunk.lat[k]), props)
+            yield AssetRow(nop, names[k], lons[k], lats[k], props)
 
 
 def _tps_capacities(rng: np.random.Generator, kinds: list[str]) -> list[float]:
@@ -156,8 +158,9 @@ def dumping_point_rows(rng: np.random.Generator, geography: DemoGeography, count
         capacities = _tps_capacities(rng, kinds)
         streets = book.pick_streets(rng, chunk.village)
         routes = rng.integers(1, 9, n).tolist()
+        lons, lats, villages = chunk.lon.tolist(), chunk.lat.tolist(), chunk.village.tolist()
         for k in range(min(n, count - chunk.first)):
-            village = int(chunk.village[k])
+            village = villages[k]
             district = DISTRICTS[book.village_district[village]].code
             address = f"{streets[k]}, {book.village_names[village]}"
             props = {
@@ -167,9 +170,7 @@ def dumping_point_rows(rng: np.random.Generator, geography: DemoGeography, count
                 "collection_route": f"R-{DISTRICT_ABBREVIATIONS[district]}-{routes[k]:02d}",
             }
             name = f"{TPS_LABELS[kinds[k]]} {address}"
-            yield AssetRow(
-                f"TPS-{chunk.first + k + 1:04d}", name, float(chunk.lon[k]), float(chunk.lat[k]), props
-            )
+            yield AssetRow(f"TPS-{chunk.first + k + 1:04d}", name, lons[k], lats[k], props)
 
 
 def _junction_names(rng: np.random.Generator, book: Addresses, chunk: PointChunk) -> list[str]:
@@ -188,6 +189,7 @@ def junction_rows(rng: np.random.Generator, geography: DemoGeography, count: int
         names = _junction_names(rng, book, chunk)
         signals = _choice(rng, ("fixed_time", "actuated", "adaptive"), n, (0.7, 0.2, 0.1))
         legs = rng.choice([3, 4, 5], size=n, p=[0.4, 0.5, 0.1]).tolist()
+        lons, lats = chunk.lon.tolist(), chunk.lat.tolist()
         for k in range(min(n, count - chunk.first)):
             number = chunk.first + k + 1
             props = {
@@ -196,7 +198,7 @@ def junction_rows(rng: np.random.Generator, geography: DemoGeography, count: int
                 "legs": legs[k],
                 "counter_id": f"CNT-{number:03d}",
             }
-            yield AssetRow(f"SMP-{number:03d}", names[k], float(chunk.lon[k]), float(chunk.lat[k]), props)
+            yield AssetRow(f"SMP-{number:03d}", names[k], lons[k], lats[k], props)
 
 
 def station_rows(geography: DemoGeography) -> Iterator[AssetRow]:

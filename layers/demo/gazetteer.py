@@ -167,7 +167,7 @@ VILLAGES: tuple[VillageSeed, ...] = (
     # Teluk Ambon Baguala: both shores of the inner bay's east end and the Passo isthmus.
     VillageSeed("Halong", _N, _TAB, 1.5, ((128.2110, -3.6625), (128.2240, -3.6720))),
     VillageSeed("Latta", _D, _TAB, 0.8, ((128.2200, -3.6610),)),
-    VillageSeed("Lateri", _K, _TAB, 1.0, ((128.2330, -3.6560), (128.2450, -3.6680))),
+    VillageSeed("Lateri", _K, _TAB, 1.0, ((128.2330, -3.6560), (128.2450, -3.6680), (128.2530, -3.6800))),
     VillageSeed("Passo", _N, _TAB, 2.5, ((128.2500, -3.6400), (128.2650, -3.6500), (128.2820, -3.6620))),
     VillageSeed("Negeri Lama", _D, _TAB, 0.8, ((128.2470, -3.6260),)),
     VillageSeed("Nania", _D, _TAB, 0.8, ((128.2350, -3.6200),)),
@@ -188,8 +188,8 @@ VILLAGES: tuple[VillageSeed, ...] = (
     VillageSeed("Hukurila", _N, _LS, 0.9, ((128.2150, -3.7410),)),
     VillageSeed("Ema", _N, _LS, 0.9, ((128.2300, -3.7220),)),
     VillageSeed("Hatalai", _N, _LS, 0.7, ((128.2180, -3.7140),)),
-    VillageSeed("Naku", _N, _LS, 0.7, ((128.2050, -3.7270),)),
-    VillageSeed("Kilang", _N, _LS, 0.9, ((128.1960, -3.7330),)),
+    VillageSeed("Naku", _N, _LS, 0.7, ((128.2080, -3.7280),)),
+    VillageSeed("Kilang", _N, _LS, 0.9, ((128.2010, -3.7370),)),
 )
 
 # The Passo isthmus: the line between the inner bay and Baguala Bay that parts Leitimur from Leihitu.
@@ -223,9 +223,9 @@ RIVERS: tuple[RiverSeed, ...] = (
         "WBJ",
         "Wai Batu Gajah",
         (
-            (128.2000, -3.7350),
-            (128.1900, -3.7230),
-            (128.1830, -3.7120),
+            (128.1870, -3.7300),
+            (128.1845, -3.7200),
+            (128.1810, -3.7120),
             (128.1770, -3.7020),
             (128.1740, -3.6989),
         ),
@@ -241,8 +241,8 @@ RIVERS: tuple[RiverSeed, ...] = (
         "WBM",
         "Wai Batu Merah",
         (
-            (128.2330, -3.7080),
-            (128.2200, -3.7000),
+            (128.2340, -3.7040),
+            (128.2200, -3.6990),
             (128.2070, -3.6940),
             (128.1950, -3.6880),
             (128.1852, -3.6837),

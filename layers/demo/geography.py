@@ -121,7 +121,7 @@ def _build_villages(leitimur: Polygon, leihitu: Polygon) -> list[Place]:
     on_leitimur = [i for i, v in enumerate(VILLAGES) if leitimur.contains(Point(v.seeds[0]))]
     on_leihitu = [i for i in range(len(VILLAGES)) if i not in on_leitimur]
     shapes = _village_shapes(leitimur, on_leitimur) | _village_shapes(leihitu, on_leihitu)
-    shapes = _merge_fragments(shapes)
+    _check_single_polygons(shapes)
     codes = _village_codes()
     populations = _village_populations()
     places = []
@@ -136,21 +136,11 @@ def _build_villages(leitimur: Polygon, leihitu: Polygon) -> list[Place]:
     return places
 
 
-def _merge_fragments(shapes: dict[int, BaseGeometry]) -> dict[int, BaseGeometry]:
-    """Give each stray fragment of a village to the neighbour it shares the longest border with."""
-    out = dict(shapes)
-    for i in shapes:
-        parts = sorted(shapely.get_parts(out[i]), key=lambda p: -p.area)
-        if len(parts) < 2:
-            continue
-        out[i] = parts[0]
-        for fragment in parts[1:]:
-            border = {j: fragment.boundary.intersection(g.boundary).length for j, g in out.items() if j != i}
-            j = max(border, key=lambda k: border[k])
-            out[j] = _union([out[j], fragment]) if border[j] > 0 else out[j]
-            if border[j] == 0:
-                out[i] = _union([out[i], fragment])
-    return out
+def _check_single_polygons(shapes: dict[int, BaseGeometry]) -> None:
+    """Raise if a village came out in pieces: its seeds in the gazetteer need moving."""
+    for i, geom in shapes.items():
+        if not isinstance(geom, Polygon):
+            raise RuntimeError(f"village {VILLAGES[i].name!r} is a {geom.geom_type}; move its seeds")
 
 
 def _village_codes() -> list[str]:

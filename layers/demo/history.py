@@ -124,7 +124,8 @@ def dumping_series(rng: np.random.Generator, t: FloatArray, asset: AssetRow, see
     cycle = np.maximum(np.searchsorted(collected, t, side="right") - 1, 0)
     last = collected[cycle]
     per_day = rng.uniform(45, 90) * rng.lognormal(0, 0.15, len(collected))  # % of capacity per day
-    fill = np.round(np.clip(per_day[cycle] * (_activity_hours(t) - _activity_hours(last)) / 18.0, 0, 150), 1)
+    filled = per_day[cycle] * (_activity_hours(t) - _activity_hours(last)) / 18.0
+    fill = np.asarray(np.round(np.clip(filled, 0, 150), 1), dtype=np.float64)
     statuses = [_fill_status(f) for f in fill.tolist()]
     details: list[dict[str, Any]] = [
         {"last_collected_at": datetime.fromtimestamp(round(c), UTC).isoformat()} for c in last.tolist()

@@ -23,7 +23,18 @@ from layers.demo.geography import DemoGeography, Place, build_geography, load_is
 HISTORY_DAYS = 3
 OBSERVATION_BUDGET = 2_000_000  # history rows at most, whatever the scale
 DEMO_SOURCE = "demo"
-ASSET_COLUMNS = ("layer_id", "external_id", "name", "geom", "footprint", "properties", "agency", "demo")
+ASSET_COLUMNS = (
+    "layer_id",
+    "external_id",
+    "name",
+    "geom",
+    "footprint",
+    "properties",
+    "agency",
+    "demo",
+    "created_at",
+    "updated_at",
+)
 STATUS_COLUMNS = ("asset_id", "status", "value", "unit", "observed_at", "received_at", "source", "details")
 
 Progress = Callable[[str], None]
@@ -70,6 +81,12 @@ def _place_rows(layer_id: str, places: Iterable[Place]) -> Iterator[tuple[Any, .
             owner,
             True,
         )
+
+
+def _dated(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Date demo assets before their history starts, so time travel into the history finds them."""
+    created = datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)
+    return (row + (created, created) for row in rows)
 
 
 def _asset_rows(layer_id: str, rows: Iterable[AssetRow]) -> Iterator[tuple[Any, ...]]:
@@ -149,7 +166,8 @@ def _load_places(
         ("rivers", geography.rivers),
         ("river_basins", geography.basins),
     ):
-        report.counts[layer_id] = _copy(cur, "assets", ASSET_COLUMNS, _place_rows(layer_id, places))
+        rows = _dated(_place_rows(layer_id, places))
+        report.counts[layer_id] = _copy(cur, "assets", ASSET_COLUMNS, rows)
         progress(f"  {layer_id}: {report.counts[layer_id]}")
 
 
@@ -158,7 +176,7 @@ def _load_assets(
 ) -> None:
     for layer_id, count in layer_counts(scale).items():
         rows = _asset_rows(layer_id, generate_assets(layer_id, count, seed))
-        report.counts[layer_id] = _copy(cur, "assets", ASSET_COLUMNS, rows)
+        report.counts[layer_id] = _copy(cur, "assets", ASSET_COLUMNS, _dated(rows))
         progress(f"  {layer_id}: {report.counts[layer_id]}")
 
 

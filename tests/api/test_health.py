@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 from fastapi.testclient import TestClient
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_health_reports_ok(client: TestClient) -> None:
@@ -44,35 +33,6 @@ def test_bad_credentials_are_401_not_anonymous(client: TestClient) -> None:
     assert "detail" in response.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def served(database_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "KENDALI_PORT": str(port)}
-    exe = Path(sys.executable).with_name("kendali")
-    proc = subprocess.Popen(
-        [str(exe), "serve"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_kendali_serve_answers_health_over_http(served: str) -> None:
-    response = httpx.get(f"{served}/health", timeout=5)
+def test_kendali_serve_answers_health_over_http(server_url: str) -> None:
+    response = httpx.get(f"{server_url}/health", timeout=5)
     assert response.status_code == 200 and response.json()["status"] == "ok"

@@ -1,6 +1,5 @@
 """Synthetic DEM and flood-hazard COGs built from the real Ambon coastline, and point look-ups on them."""
 
-import json
 import math
 from pathlib import Path
 
@@ -9,15 +8,12 @@ import numpy.typing as npt
 import pytest
 import rasterio
 import shapely
-from shapely.geometry import LineString, Point, Polygon, shape
+from shapely.geometry import LineString, Point, Polygon
 
 from basemaps.demo_rasters import RasterInfo, write_dem, write_flood_hazard
 from basemaps.raster_values import value_at, values_at
+from layers.demo.geography import load_island
 
-COASTLINE_CANDIDATES = (
-    Path(__file__).parents[1] / "data" / "ambon-island.geojson",
-    Path("/work/shared/data/ambon-island.geojson"),
-)
 M_PER_DEG = 111_000.0  # good to ~0.5% for both axes at 3.7° S, plenty for these bands
 # Two Leitimur streams that flow north-west into Ambon Bay; each ends just offshore.
 RIVERS = (
@@ -31,11 +27,7 @@ MAX_COG_BYTES = 2 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def land() -> Polygon:
-    path = next((p for p in COASTLINE_CANDIDATES if p.exists()), None)
-    if path is None:
-        pytest.skip("ambon-island.geojson coastline not found")
-    polygon: Polygon = shape(json.loads(path.read_text())["features"][0]["geometry"])
-    return polygon
+    return load_island()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from layers.demo.generate import (
     BASE_COUNTS,
     DEMO_NOTE,
     AssetRow,
+    StatusRow,
     generate_assets,
     generate_history,
     layer_counts,
@@ -124,6 +125,22 @@ def test_rivers_lie_on_city_land_from_source_to_coast(geography: DemoGeography) 
         assert to_metric(mouth).distance(coast) < 10.0, river.code
         assert to_metric(source).distance(coast) > 300.0, river.code
         assert 3.0 <= river.properties["length_km"] <= 8.0, river.code
+
+
+@pytest.mark.parametrize(
+    ("codes", "district_names"),
+    [
+        (("WBT", "WBJ", "WTM", "WBM", "WRH"), ("Sirimau", "Nusaniwe")),
+        (("WLL", "WYR"), ("Teluk Ambon Baguala",)),
+    ],
+)
+def test_rivers_flow_through_their_districts(
+    geography: DemoGeography, codes: tuple[str, ...], district_names: tuple[str, ...]
+) -> None:
+    area = shapely.union_all([d.geom for d in geography.districts if d.name in district_names]).buffer(1e-9)
+    rivers = {r.code: r.geom for r in geography.rivers}
+    for code in codes:
+        assert area.covers(rivers[code]), code
 
 
 def test_each_basin_contains_its_river_and_none_overlap(geography: DemoGeography) -> None:
@@ -246,7 +263,7 @@ def test_demo_data_is_marked_as_synthetic() -> None:
     assert "synthetic" in DEMO_NOTE.lower()
 
 
-def history(layer_id: str, index: int = 0, seed: int = 1, max_rows: int = 2_000) -> list:  # type: ignore[type-arg]
+def history(layer_id: str, index: int = 0, seed: int = 1, max_rows: int = 2_000) -> list[StatusRow]:
     return generate_history(layer_id, assets(layer_id)[index], START, END, seed, max_rows=max_rows)
 
 
