@@ -23,6 +23,7 @@ lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy geo layers api basemaps ingest
 
 test: lint
 	$(VENV)/bin/python -m pytest

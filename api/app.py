@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import collections, health, items
+from api.limits import BodyLimit
+from api.openapi import install_openapi
+from api.routes import collections, editing, health, items
 from api.settings import ApiSettings
 from layers.db import create_db_engine, session_factory
 
@@ -34,7 +36,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(collections.router)
     app.include_router(items.router)
+    app.include_router(editing.router)
+    install_openapi(app)
     return app

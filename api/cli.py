@@ -52,7 +52,7 @@ def database_url(settings: DatabaseSettings) -> str:
 
 
 def _engine(url: str) -> Engine:
-    return create_db_engine(DatabaseSettings(url=url))  # type: ignore[arg-type]
+    return create_db_engine(DatabaseSettings(url=url))
 
 
 @db_app.command("up")

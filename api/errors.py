@@ -103,7 +103,11 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     ]
     listed = "; ".join(f"{x['field']}: {x['message']}" for x in errors)
     detail = f"invalid request: {listed}" if lang == "en" else f"permintaan tidak sah: {listed}"
-    return problem(400, detail, lang, "invalid_request", errors=errors)
+    extra: dict[str, Any] = {"errors": errors}
+    first: tuple[Any, ...] = tuple(exc.errors()[0].get("loc", ())) if exc.errors() else ()
+    if len(first) == 2 and first[0] in ("query", "path", "header"):
+        extra["parameter"] = str(first[1])
+    return problem(400, detail, lang, "invalid_request", **extra)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
 
 from geo.bbox import BBox, InvalidBBox, check_lonlat, parse_bbox
 from geo.crs import UnsupportedCrs, parse_crs_uri, supported_crs_uris
@@ -101,3 +104,39 @@ def int_param(param: str, value: str | None, default: int, low: int, high: int) 
     if not low <= number <= high:
         raise bad(param, f"must be between {low} and {high}", f"harus antara {low} dan {high}")
     return number
+
+
+def items_parameters(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Features per page (default 100).")] = 100,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (or 6 numbers) in bbox-crs.")] = None,
+    bbox_crs: Annotated[
+        str | None, Query(alias="bbox-crs", description="CRS URI of bbox; default CRS84.")
+    ] = None,
+    datetime_: Annotated[
+        str | None,
+        Query(alias="datetime", description="Instant or interval (a/b, ../b, a/..) on observed_at."),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="Paging cursor from a next/prev link.")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Start offset (with sortby).")] = 0,
+    sortby: Annotated[str | None, Query(description="Comma-separated queryables, - for descending.")] = None,
+    properties: Annotated[str | None, Query(description="Comma-separated properties to return.")] = None,
+    filter_: Annotated[str | None, Query(alias="filter", description="CQL2 filter expression.")] = None,
+    filter_lang: Annotated[
+        Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang", description="Filter language.")
+    ] = None,
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="CRS URI of filter geometries.")
+    ] = None,
+    crs: Annotated[
+        str | None, Query(description="CRS URI of the returned geometries; default CRS84.")
+    ] = None,
+    at: Annotated[
+        str | None, Query(description="Time travel: the status each feature had at this instant.")
+    ] = None,
+    f: Annotated[Literal["json", "html"] | None, Query(description="Output format.")] = None,
+    lang: Annotated[Literal["id", "en"] | None, Query(description="Language of texts.")] = None,
+) -> None:
+    """Declare the items query parameters for the OpenAPI document; they are parsed in build_query."""
+
+
+ItemsParams = Annotated[None, Depends(items_parameters)]

@@ -131,6 +131,17 @@ def _feature_members(
     return feature
 
 
+# What a GET puts in a feature's properties; a client that sends a feature back unchanged is not refused.
+READ_ECHO = frozenset(
+    "version created_by updated_at status status_value status_unit observed_at stale".split()
+)
+
+
+def _without_echo(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop the read-only fields a GET adds, so a feature read and sent back is accepted."""
+    return {k: v for k, v in properties.items() if k not in READ_ECHO}
+
+
 def _refuse_server_owned(properties: Mapping[str, Any]) -> None:
     owned = sorted(SERVER_OWNED.intersection(properties))
     if owned:
@@ -169,8 +180,8 @@ def _draft(layer: LayerSpec, properties: object, geom: BaseGeometry) -> _Draft:
     """Return a draft from client properties (name and external_id included) and a checked geometry."""
     if not isinstance(properties, Mapping):
         raise InvalidInput("properties must be a JSON object", "properties harus berupa objek JSON")
-    _refuse_server_owned(properties)
-    rest = dict(properties)
+    rest = _without_echo(properties)
+    _refuse_server_owned(rest)
     name = _name(rest.pop("name", None))
     external_id = _external_id(rest.pop("external_id", None))
     return _Draft(name, external_id, validate_properties(layer, rest), geom)
@@ -398,6 +409,7 @@ def update_feature(
     members = _feature_members(patch, feature_id, patch=True)
     changes = members.get("properties", {})
     if isinstance(changes, Mapping):
+        changes = _without_echo(changes)
         _refuse_server_owned(changes)
     geom = validate_geometry(layer, members["geometry"]) if "geometry" in members else None
     with _atomic(conn):

@@ -179,7 +179,7 @@ def _order(qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]) -> l
     return out
 
 
-def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
+def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[str, int, Any, Any]:
     """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
     qs, from_ = _context(layer, view, q.at)
     table = source_table(layer)

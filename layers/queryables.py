@@ -13,6 +13,7 @@ from layers.policy import FieldView
 from layers.spec import LayerSpec, Storage
 from layers.tables import asset_status, assets
 
+KINDS = frozenset({"string", "number", "integer", "boolean", "datetime", "geometry"})
 RESERVED = (
     "name",
     "external_id",
@@ -40,6 +41,10 @@ class Queryable:
     expr: ColumnElement[Any]
     kind: str  # string | number | integer | boolean | datetime | geometry
     json: ColumnElement[Any] | None = None  # the value as it goes into a feature's properties
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown queryable kind {self.kind!r}")
 
 
 def property_kinds(layer: LayerSpec) -> dict[str, str]:

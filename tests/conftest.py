@@ -26,7 +26,21 @@ from layers.demo.loader import load_demo
 from layers.settings import DatabaseSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEST_DB = "kendali_test"
+TEST_DB = os.environ.get("KENDALI_TEST_DB", f"kendali_test_{os.getpid()}")
+
+
+def _drop_orphans(admin_url: str) -> None:
+    """Drop test databases left by runs whose process is gone (each run has its own database)."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        names = [
+            r[0] for r in c.execute("SELECT datname FROM pg_database WHERE datname LIKE 'kendali\\_test\\_%'")
+        ]
+    for name in names:
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            cluster.drop_database(admin_url, name)
 
 
 def _admin_url() -> str:
@@ -51,7 +65,8 @@ def admin_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh test database, migrated to head, with the demo city loaded."""
+    """A fresh test database of this run, migrated to head, with the demo city loaded."""
+    _drop_orphans(admin_url)
     cluster.drop_database(admin_url, TEST_DB)
     cluster.create_database(admin_url, TEST_DB)
     url = _with_database(admin_url, TEST_DB)
@@ -67,6 +82,7 @@ def database_url(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     engine.dispose()
     yield url
+    cluster.drop_database(admin_url, TEST_DB)
 
 
 @pytest.fixture(scope="session")

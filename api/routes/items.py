@@ -15,6 +15,7 @@ from api.links import GEOJSON, HTML, base_url, link, wants_html, with_query
 from api.params import (
     MAX_LIMIT,
     MAX_OFFSET,
+    ItemsParams,
     bad,
     bbox_param,
     crs_param,
@@ -90,8 +91,8 @@ def _filters(request: Request, qs: Mapping[str, Queryable]) -> tuple[Any, ...]:
         raise bad(
             "filter-lang", f"use one of {', '.join(FILTER_LANGS)}", f"gunakan {', '.join(FILTER_LANGS)}"
         )
-    srid, _, _ = crs_param("filter-crs", params.get("filter-crs"))
-    return (filter_expression(text, lang, qs, filter_srid=srid),)
+    srid, swapped, _ = crs_param("filter-crs", params.get("filter-crs"))
+    return (filter_expression(text, lang, qs, filter_srid=srid, swap_axes=swapped),)
 
 
 def _check_names(params: Mapping[str, str], qs: Mapping[str, Queryable]) -> dict[str, str]:
@@ -178,7 +179,12 @@ def _paging_links(
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
 def items(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    lang: LangDep,
+    _params: ItemsParams,
 ) -> Response:
     """Return a page of features with live status, as GeoJSON built by PostGIS."""
     layer = layer_for(principal, collection_id)

@@ -261,16 +261,37 @@ RASTER_TITLES = {
 class RasterFile(Protocol):
     """A raster written to disk, as the basemaps package describes it."""
 
-    path: Path
-    kind: str
-    unit: str
-    nodata: float
-    bounds: tuple[float, float, float, float]
-    width: int
-    height: int
+    @property
+    def path(self) -> Path:
+        """The file on disk."""
+
+    @property
+    def kind(self) -> str:
+        """What the raster holds (dem, flood_hazard)."""
+
+    @property
+    def unit(self) -> str:
+        """Unit of the values."""
+
+    @property
+    def nodata(self) -> float:
+        """The nodata value."""
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """minx, miny, maxx, maxy in EPSG:4326."""
+
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
 
 
-RasterWriter = Callable[[BaseGeometry, list[BaseGeometry], Path, int], Sequence[RasterFile]]
+# Called as writer(island, rivers, out_dir, seed); basemaps/ provides it (layers/ cannot import basemaps/).
+RasterWriter = Callable[[Any, Any, Path, int], Sequence[RasterFile]]
 
 
 def _load_rasters(

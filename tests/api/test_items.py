@@ -43,7 +43,8 @@ def test_paging_stays_correct_under_concurrent_inserts(client: TestClient, conn:
     first = client.get(ITEMS, params={"limit": 100}).json()
     conn.execute(
         text(
-            "INSERT INTO assets (layer_id, external_id, name, geom, properties, agency) SELECT 'dumping_points', "
+            "INSERT INTO assets (layer_id, external_id, name, geom, properties, agency) "
+            "SELECT 'dumping_points', "
             "'NEW-' || g, 'new', ST_SetSRID(ST_MakePoint(128.18, -3.70), 4326), "
             '\'{"tps_type": "tps", "capacity_m3": 6}\', \'dlhp\' FROM generate_series(1, 30) g'
         )
@@ -104,7 +105,8 @@ def test_equality_filter_and_properties_selection(client: TestClient, conn: Conn
     body = client.get(ITEMS, params={"tps_type": "depo", "properties": "name,tps_type", "limit": 1000}).json()
     expected = conn.execute(
         text(
-            "SELECT count(*) FROM assets WHERE layer_id = 'dumping_points' AND properties->>'tps_type' = 'depo'"
+            "SELECT count(*) FROM assets "
+            "WHERE layer_id = 'dumping_points' AND properties->>'tps_type' = 'depo'"
         )
     ).scalar_one()
     assert body["numberMatched"] == expected == len(body["features"]) > 0
@@ -161,7 +163,8 @@ def test_epsg_4326_output_is_lat_lon(client: TestClient) -> None:
 def test_time_travel_returns_status_at_that_instant(client: TestClient, conn: Connection) -> None:
     row = conn.execute(
         text(
-            "SELECT o.asset_id, o.status, o.observed_at FROM observations o JOIN assets a ON a.id = o.asset_id "
+            "SELECT o.asset_id, o.status, o.observed_at FROM observations o "
+            "JOIN assets a ON a.id = o.asset_id "
             "WHERE a.layer_id = 'dumping_points' ORDER BY o.observed_at LIMIT 1 OFFSET 20"
         )
     ).one()

@@ -255,3 +255,37 @@ def test_postgis_selects_the_ids_python_computes(
     text = case.text if lang == "cql2-text" else json.dumps(case.document)
     condition = filter_expression(text, lang, QUERYABLES, filter_srid=case.filter_srid)
     assert filtered_ids(conn, condition) - unsure == expected
+
+
+def _lat_lon_square() -> tuple[str, Any]:
+    square = shapely.transform(_square(0.02), lambda xy: xy[:, ::-1])  # lat/lon, as EPSG:4326 orders axes
+    document = op("s_intersects", prop("geometry"), shapely.geometry.mapping(square))
+    return f"S_INTERSECTS(geometry, {square.wkt})", document
+
+
+def _lat_lon_bbox() -> tuple[str, Any]:
+    box = [-3.72, 128.15, -3.68, 128.21]
+    return f"BBOX(geometry, {', '.join(map(str, box))})", op("s_within", prop("geometry"), {"bbox": box})
+
+
+LAT_LON = [(_intersects_square, _lat_lon_square), (_within_bbox, _lat_lon_bbox)]
+
+
+@pytest.mark.parametrize("srid", [4326, 4755])
+@pytest.mark.parametrize("lang", ["cql2-text", "cql2-json"])
+@pytest.mark.parametrize(("lon_lat", "lat_lon"), LAT_LON, ids=["polygon", "bbox"])
+def test_lat_lon_literal_with_swap_axes_selects_the_lon_lat_rows(
+    conn: Connection,
+    srid: int,
+    lang: str,
+    lon_lat: Callable[[list[Row]], Case],
+    lat_lon: Callable[[], tuple[str, Any]],
+) -> None:
+    rows = fetch_rows(conn)
+    case, (text, document) = lon_lat(rows), lat_lon()
+    as_lang = {"cql2-text": (case.text, text), "cql2-json": (json.dumps(case.document), json.dumps(document))}
+    plain, swapped = as_lang[lang]
+    expected = filtered_ids(conn, filter_expression(plain, lang, QUERYABLES, filter_srid=srid))
+    assert 0 < len(expected) < len(rows), "the case must select a proper, non-empty subset"
+    condition = filter_expression(swapped, lang, QUERYABLES, filter_srid=srid, swap_axes=True)
+    assert filtered_ids(conn, condition) == expected

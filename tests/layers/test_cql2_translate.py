@@ -302,9 +302,71 @@ def test_too_many_vertices_are_refused() -> None:
         to_sql(ast.GeometryIntersects(ast.Attribute("geometry"), line), QUERYABLES)
 
 
-def test_queryable_rejects_an_unknown_kind() -> None:
-    with pytest.raises(ValueError, match="unknown queryable kind"):
-        Queryable(things.c.name, "colour")
+def test_queryable_of_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown queryable kind 'colour'"):
+        to_sql(ast.Equal(ast.Attribute("name"), "a"), {"name": Queryable(things.c.name, "colour")})
+
+
+def bound_geometry(params: dict[str, Any]) -> shapely.Geometry:
+    """Return the one geometry bound as EWKB among the params."""
+    (ewkb,) = (v for v in params.values() if isinstance(v, bytes))
+    return shapely.from_wkb(ewkb)
+
+
+SQUARE_LAT_LON_WKT = "POLYGON((-3.75 128.1, -3.75 128.25, -3.65 128.25, -3.65 128.1, -3.75 128.1))"
+SQUARE_LAT_LON = {"type": "Polygon", "coordinates": [[[y, x] for x, y in SQUARE["coordinates"][0]]]}
+LAT_LON = [
+    (
+        "bbox_text",
+        "cql2-text",
+        "BBOX(geometry, 128.1, -3.75, 128.25, -3.65)",
+        "BBOX(geometry, -3.75, 128.1, -3.65, 128.25)",
+    ),
+    (
+        "bbox_json",
+        "cql2-json",
+        json.dumps(op("s_intersects", GEOM, {"bbox": [128.1, -3.75, 128.25, -3.65]})),
+        json.dumps(op("s_intersects", GEOM, {"bbox": [-3.75, 128.1, -3.65, 128.25]})),
+    ),
+    (
+        "polygon_text",
+        "cql2-text",
+        f"S_INTERSECTS(geometry, {SQUARE_WKT})",
+        f"S_INTERSECTS(geometry, {SQUARE_LAT_LON_WKT})",
+    ),
+    (
+        "polygon_json",
+        "cql2-json",
+        json.dumps(op("s_intersects", GEOM, SQUARE)),
+        json.dumps(op("s_intersects", GEOM, SQUARE_LAT_LON)),
+    ),
+]
+
+
+@pytest.mark.parametrize("srid", [4326, 4755])
+@pytest.mark.parametrize(
+    ("lang", "lon_lat", "lat_lon"), [c[1:] for c in LAT_LON], ids=[c[0] for c in LAT_LON]
+)
+def test_lat_lon_literal_with_swap_axes_binds_the_lon_lat_geometry(
+    srid: int, lang: str, lon_lat: str, lat_lon: str
+) -> None:
+    expected_sql, expected_params = compiled(lon_lat, lang, filter_srid=srid)
+    sql, params = compiled(lat_lon, lang, filter_srid=srid, swap_axes=True)
+    assert sql == expected_sql
+    geom, expected = bound_geometry(params), bound_geometry(expected_params)
+    assert shapely.get_srid(geom) == shapely.get_srid(expected) == srid
+    assert geom.equals(expected)
+
+
+def test_lat_lon_literal_without_swap_axes_is_out_of_range() -> None:
+    with pytest.raises(InvalidInput, match="longitude or latitude out of range"):
+        compiled(LAT_LON[0][3], "cql2-text")
+
+
+def test_ewkt_with_its_own_srid_is_not_swapped() -> None:
+    text = "S_INTERSECTS(geometry, SRID=32752;POINT(409000 9590000))"
+    _, params = compiled(text, "cql2-text", swap_axes=True)
+    assert bound_geometry(params).equals(shapely.Point(409_000, 9_590_000))
 
 
 NESTED_NOTS = "NOT (" * 200 + "name = 'a'" + ")" * 200

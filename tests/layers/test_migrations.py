@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +16,7 @@ from layers.db import create_db_engine
 from layers.settings import DatabaseSettings
 from layers.tables import metadata
 
-SCRATCH_DB = "kendali_test_migrations"
+SCRATCH_DB = f"kendali_scratch_{os.getpid()}"
 
 
 @pytest.fixture
