@@ -93,6 +93,7 @@ assets = Table(
     UniqueConstraint("layer_id", "external_id"),
     CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     CheckConstraint("NOT ST_IsEmpty(geom)", name="geom_not_empty"),
+    Index("ix_assets_layer_id_geom", "layer_id", "geom", postgresql_using="gist"),
 )
 
 asset_status = Table(
@@ -142,6 +143,7 @@ areas = Table(
     Column("deleted_at", DateTime(timezone=True)),
     CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     CheckConstraint("ST_Dimension(geom) = 2", name="geom_is_areal"),
+    Index("ix_areas_layer_id_geom", "layer_id", "geom", postgresql_using="gist"),
 )
 
 # One row per version of an area, written by a trigger, so deleted or edited areas can be recovered.
