@@ -73,5 +73,7 @@ def translate(exc: DBAPIError) -> Exception:
 def database_facts(session: Session) -> dict[str, str | None]:
     """Return the PostGIS version and the applied migration revision."""
     postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    revision = session.execute(
+        text("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version")
+    ).scalar_one_or_none()
     return {"postgis": str(postgis), "revision": revision}

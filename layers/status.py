@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import BigInteger, DateTime, Float, Text
 
 from layers.catalog import LAYERS
+from layers.events import record_event
 from layers.policy import Action, Principal, allows
 from layers.tables import assets
 
 MAX_BATCH = 10_000
 MAX_PAST = timedelta(days=400)
 MAX_FUTURE = timedelta(minutes=5)
-NOTIFY_CHANNEL = "kendali_events"
-_NOTIFY_IDS = 500  # asset ids per NOTIFY payload (payloads are limited to 8,000 bytes)
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 
@@ -214,15 +212,10 @@ def _store(conn: Connection, good: Sequence[tuple[int, StatusReport, _Target]]) 
 def _notify(
     conn: Connection, fresh: Sequence[tuple[int, StatusReport, _Target]], latest: set[tuple[int, datetime]]
 ) -> None:
-    """Queue NOTIFY payloads (sent at commit) naming the assets whose latest status changed, per layer."""
+    """Record one status event per layer naming the assets whose latest status changed."""
     changed: dict[str, list[int]] = {}
     for _, report, target in fresh:
         if (target.asset_id, report.observed_at) in latest:
             changed.setdefault(target.layer_id, []).append(target.asset_id)
     for layer_id, ids in changed.items():
-        unique = sorted(set(ids))
-        for start in range(0, len(unique), _NOTIFY_IDS):
-            payload = json.dumps(
-                {"type": "status", "layer": layer_id, "ids": unique[start : start + _NOTIFY_IDS]}
-            )
-            conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
+        record_event(conn, "status", layer_id, {"ids": sorted(set(ids))})

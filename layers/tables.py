@@ -224,3 +224,15 @@ audit_log = Table(
     Column("after", JSONB),
     Index("ix_audit_log_target", "target", "target_id"),
 )
+
+# The live stream's log: every event has an id a client can resume from (Last-Event-ID).
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("type", Text, nullable=False),
+    Column("layer_id", Text),
+    Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Index("ix_events_at", "at"),
+)

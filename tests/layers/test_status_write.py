@@ -9,8 +9,9 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from layers.events import CHANNEL, events_after
 from layers.policy import principal_for
-from layers.status import NOTIFY_CHANNEL, StatusReport, write_reports
+from layers.status import StatusReport, write_reports
 
 DLHP = principal_for("key:tps", ["dlhp-operator"], kind="key")
 
@@ -101,14 +102,16 @@ def test_a_key_of_another_agency_cannot_report(now, conn: Connection) -> None:
 
 def test_notify_is_sent_after_commit(engine: Engine, database_url: str, now: datetime) -> None:
     with psycopg.connect(database_url, autocommit=True) as listener:
-        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        listener.execute(f"LISTEN {CHANNEL}")
         with engine.begin() as conn:
             asset_id, _ = _tps(conn, 5)
             write_reports(conn, DLHP, [_report(now, asset_id=asset_id, source="notify-test")])
-        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
+        notes = [json.loads(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
     with engine.begin() as conn:
+        stored = events_after(conn, notes[0]["id"] - 1, limit=1) if notes else []
         conn.execute(text("DELETE FROM observations WHERE source = 'notify-test'"))
-    assert payloads and payloads[0]["layer"] == "dumping_points" and asset_id in payloads[0]["ids"]
+    assert notes and notes[0]["layer"] == "dumping_points"
+    assert stored and stored[0].type == "status" and asset_id in stored[0].payload["ids"]
 
 
 def test_batch_larger_than_the_limit_is_refused(conn: Connection, now: datetime) -> None:
