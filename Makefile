@@ -6,11 +6,11 @@ STAMP_TEST := $(VENV)/.installed-test
 
 .PHONY: run test lint setup clean-db
 
-$(STAMP_RUN): pyproject.toml scripts/bootstrap.sh
+$(STAMP_RUN): pyproject.toml scripts/bootstrap.sh $(wildcard web/package-lock.json)
 	bash scripts/bootstrap.sh run
 	touch $@
 
-$(STAMP_TEST): pyproject.toml scripts/bootstrap.sh
+$(STAMP_TEST): pyproject.toml scripts/bootstrap.sh $(wildcard web/package-lock.json)
 	bash scripts/bootstrap.sh test
 	touch $@ $(STAMP_RUN)
 

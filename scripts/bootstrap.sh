@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 purpose="${1:-run}"
 packages=(python3 python3-venv python3-dev postgresql-15-postgis-3)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)  # the dashboard's MapLibre GL JS comes from the npm registry
+fi
 if [ "$purpose" = "test" ]; then
-  packages+=(gdal-bin)
+  packages+=(gdal-bin mosquitto chromium)  # real clients: GDAL's OGR drivers, an MQTT broker, a browser
 fi
 
 missing=()
@@ -39,3 +42,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+
+if [ -f web/package-lock.json ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+fi
