@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, pool
 
 import layers.catalog  # noqa: F401  - loads every layer declaration
 from alembic import context
-from layers.tables import metadata
+from layers.schema import metadata
 
 config = context.config
 target_metadata = metadata

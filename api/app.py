@@ -7,10 +7,30 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.background import live_services
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.openapi import install_openapi
-from api.routes import collections, editing, health, items
+from api.routes import (
+    alerts,
+    auth,
+    basemaps,
+    collections,
+    counts,
+    editing,
+    events,
+    export,
+    health,
+    history,
+    imports,
+    ingest,
+    items,
+    rasters,
+    report,
+    styles,
+    tiles,
+    web,
+)
 from api.settings import ApiSettings
 from layers.db import create_db_engine, session_factory
 
@@ -22,7 +42,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with live_services(app):
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -33,13 +54,28 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.basemap_settings = settings.basemaps
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(web.router)  # first: its `/` answers browsers only and falls through otherwise
     app.include_router(health.router)
     app.include_router(collections.router)
     app.include_router(items.router)
     app.include_router(editing.router)
+    app.include_router(imports.router)
+    app.include_router(ingest.router)
+    app.include_router(events.router)
+    app.include_router(alerts.router)
+    app.include_router(export.router)
+    app.include_router(auth.router)
+    app.include_router(history.router)
+    app.include_router(counts.router)
+    app.include_router(report.router)
+    app.include_router(rasters.router)
+    app.include_router(basemaps.router)
+    app.include_router(styles.router)
+    app.include_router(tiles.router)
     install_openapi(app)
     return app

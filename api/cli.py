@@ -5,15 +5,19 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from sqlalchemy import Engine
 
+from api import ingest_commands
 from api.app import create_app
 from api.settings import ApiSettings
 from basemaps.demo_rasters import write_demo_rasters
+from ingest.settings import IngestSettings
+from ingest.simulator import options_from_settings, simulate_command, simulator_key, start_simulator
 from layers import auth, cluster, migrate
 from layers.db import create_db_engine
 from layers.errors import KendaliError
@@ -30,6 +34,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
+ingest_app = typer.Typer(help="Live status in: MQTT, pollers.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.command("import")(ingest_commands.import_file)
+ingest_app.command("poll")(ingest_commands.poll)
+ingest_app.command("mqtt")(ingest_commands.mqtt)
+demo_app.command("simulate")(simulate_command)
 
 
 def _say(text: str) -> None:
@@ -136,6 +146,9 @@ def serve(
 @app.command("run")
 def run(
     demo: Annotated[bool, typer.Option(help="Load the demo city when the database is empty.")] = True,
+    simulate: Annotated[
+        bool | None, typer.Option(help="Drive live demo status (default: KENDALI_SIMULATOR__ENABLED).")
+    ] = None,
 ) -> None:
     """Start the database, migrate, load the demo city if empty, and serve."""
     from layers.demo.loader import demo_loaded, load_demo
@@ -155,8 +168,75 @@ def run(
             progress=_say,
         )
         _say(report.summary())
+    ingest_settings = IngestSettings()
+    if demo and (ingest_settings.simulator.enabled if simulate is None else simulate):
+        with engine.begin() as conn:
+            key = simulator_key(conn, settings.data_dir / "simulator.key")
+        api = ApiSettings()
+        host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host  # noqa: S104 - reaching, not binding
+        start_simulator(options_from_settings(ingest_settings, f"http://{host}:{api.port}", key))
     engine.dispose()
     serve(None, None)
+
+
+@app.command("export")
+def export_cmd(
+    layers: Annotated[list[str], typer.Argument(help="Layer ids; several only with --format gpkg.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="gpkg, shp, geojson, csv, kml or xlsx.")
+    ] = "gpkg",
+    bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy in lon/lat.")] = None,
+    datetime_: Annotated[
+        str | None, typer.Option("--datetime", help="Instant or interval on observed_at.")
+    ] = None,
+    filter_: Annotated[str | None, typer.Option("--filter", help="CQL2 text filter.")] = None,
+    properties: Annotated[str | None, typer.Option(help="Comma-separated properties.")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS URI of the written geometries.")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="Export what these roles see (default admin).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="id or en.")] = "id",
+) -> None:
+    """Export layers to a file, filtered as on the items path."""
+    from api.routes.export import export_to_path
+    from layers.policy import principal_for
+
+    given = {"bbox": bbox, "datetime": datetime_, "filter": filter_, "properties": properties, "crs": crs}
+    params = {k: v for k, v in given.items() if v is not None}
+    url = database_url(DatabaseSettings())
+    principal = principal_for("cli", role or ["admin"], kind="user")
+    written = export_to_path(_engine(url), principal, layers, fmt, params, output, lang)
+    _say(f"{output}: {written} features" if written is not None else f"{output} written")
+
+
+@db_app.command("grant")
+def db_grant(
+    agency: Annotated[str, typer.Argument(help="Agency code, e.g. bpprd.")],
+    name: Annotated[str | None, typer.Option(help="Login name (default kendali_<agency>_<random>).")] = None,
+) -> None:
+    """Create a read-only database login for an agency's QGIS users; the password is printed once."""
+    from layers.db_roles import grant_login
+    from layers.qgis_views import sync_views
+
+    url = database_url(DatabaseSettings())
+    with _engine(url).begin() as conn:
+        sync_views(conn)
+        new = grant_login(conn, agency, name)
+    _say(f"user={new.name} password={new.password}")
+    typer.echo(
+        f"login {new.name} ({agency}) created; store the password now, it cannot be shown again", err=True
+    )
+
+
+@db_app.command("revoke")
+def db_revoke(name: str) -> None:
+    """Drop a database login made by `kendali db grant`."""
+    from layers.db_roles import drop_login
+
+    url = database_url(DatabaseSettings())
+    with _engine(url).begin() as conn:
+        _say("dropped" if drop_login(conn, name) else "no such login")
 
 
 @user_app.command("add")
@@ -205,6 +285,9 @@ def main() -> None:
         app()
     except KendaliError as exc:
         typer.echo(f"kendali: {exc.message('en')}", err=True)
+        sys.exit(2)
+    except ValueError as exc:  # e.g. an unknown role name
+        typer.echo(f"kendali: {exc}", err=True)
         sys.exit(2)
 
 

@@ -14,6 +14,7 @@ from api.errors import request_lang
 from layers.auth import authenticate_key, authenticate_user
 from layers.errors import Unauthorized
 from layers.policy import ANONYMOUS, Principal
+from layers.sessions import authenticate_session, is_session_token
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -30,12 +31,18 @@ def _bad_credentials() -> Unauthorized:
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
-    """Return the caller from an API key (Bearer or X-API-Key) or HTTP Basic; anonymous if none."""
+    """Return the caller from a session token or an API key (Bearer or X-API-Key), or HTTP Basic."""
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if key is None and scheme.lower() == "bearer":
         key = value.strip()
+    if key and is_session_token(key):  # "kds_...": a person signed in to the dashboard
+        principal = authenticate_session(session.connection(), key)
+        session.commit()
+        if principal is None:
+            raise _bad_credentials()
+        return principal
     if key:
         principal = authenticate_key(session.connection(), key)
         session.commit()

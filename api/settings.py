@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from basemaps.settings import BasemapSettings
 from layers.settings import DatabaseSettings
 
 
@@ -24,3 +25,4 @@ class ApiSettings(BaseSettings):
     city_name: str = "Kota Ambon"
     timezone: str = "Asia/Jayapura"
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    basemaps: BasemapSettings = Field(default_factory=BasemapSettings)

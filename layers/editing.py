@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from layers import policy
 from layers.db import translated_errors
 from layers.errors import Conflict, FeatureNotFound, Forbidden, InvalidInput, PreconditionFailed
+from layers.events import record_event
 from layers.policy import Action, Principal
 from layers.spec import LayerSpec, Storage
 from layers.tables import area_versions, areas, assets, audit_log
@@ -142,8 +143,9 @@ def _without_echo(properties: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in properties.items() if k not in READ_ECHO}
 
 
-def _refuse_server_owned(properties: Mapping[str, Any]) -> None:
-    owned = sorted(SERVER_OWNED.intersection(properties))
+def _refuse_server_owned(layer: LayerSpec, properties: Mapping[str, Any]) -> None:
+    # A layer may declare a property with a server-owned name (city_apps has `agency`): it is the layer's.
+    owned = sorted((SERVER_OWNED - set(layer.properties.model_fields)).intersection(properties))
     if owned:
         listed = ", ".join(owned)
         raise InvalidInput(
@@ -181,7 +183,7 @@ def _draft(layer: LayerSpec, properties: object, geom: BaseGeometry) -> _Draft:
     if not isinstance(properties, Mapping):
         raise InvalidInput("properties must be a JSON object", "properties harus berupa objek JSON")
     rest = _without_echo(properties)
-    _refuse_server_owned(rest)
+    _refuse_server_owned(layer, rest)
     name = _name(rest.pop("name", None))
     external_id = _external_id(rest.pop("external_id", None))
     return _Draft(name, external_id, validate_properties(layer, rest), geom)
@@ -329,6 +331,8 @@ def _audit(
             after=null() if after is None else after.snapshot(),
         )
     )
+    if target is not None:
+        record_event(conn, "feature", layer.id, {"ids": [target.id], "action": action})
 
 
 @contextmanager
@@ -410,7 +414,7 @@ def update_feature(
     changes = members.get("properties", {})
     if isinstance(changes, Mapping):
         changes = _without_echo(changes)
-        _refuse_server_owned(changes)
+        _refuse_server_owned(layer, changes)
     geom = validate_geometry(layer, members["geometry"]) if "geometry" in members else None
     with _atomic(conn):
         current = _lock(conn, layer, feature_id, if_match)

@@ -79,10 +79,10 @@ def layer_queryables(
     layer: LayerSpec, view: FieldView, at: datetime | None = None
 ) -> Mapping[str, Queryable]:
     """Return the queryables of a layer for a caller, bound to the live or the past status."""
-    return _context(layer, view, at)[0]
+    return query_context(layer, view, at)[0]
 
 
-def _context(
+def query_context(
     layer: LayerSpec, view: FieldView, at: datetime | None
 ) -> tuple[Mapping[str, Queryable], FromClause]:
     """Return the queryables and the FROM clause they refer to (one status relation for both)."""
@@ -95,7 +95,10 @@ def _context(
     return queryables(layer, view, status), table.outerjoin(status, true())
 
 
-def _where(layer: LayerSpec, q: FeatureQuery, qs: Mapping[str, Queryable]) -> list[ColumnElement[bool]]:
+def where_clauses(
+    layer: LayerSpec, q: FeatureQuery, qs: Mapping[str, Queryable]
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses the items path applies for `q` (paging cursors excluded)."""
     table = source_table(layer)
     clauses: list[ColumnElement[bool]] = [table.c.layer_id == layer.id]
     if layer.storage is Storage.AREAS:
@@ -177,7 +180,10 @@ def _feature(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> 
     )
 
 
-def _order(qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]) -> list[ColumnElement[Any]]:
+def order_clauses(
+    qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]
+) -> list[ColumnElement[Any]]:
+    """Return ORDER BY expressions for a sortby; unknown names raise InvalidInput."""
     out: list[ColumnElement[Any]] = []
     for name, descending in sortby:
         if name not in qs or qs[name].kind == "geometry":
@@ -191,10 +197,10 @@ def _order(qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]) -> l
 
 def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[str, int, Any, Any]:
     """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
-    qs, from_ = _context(layer, view, q.at)
+    qs, from_ = query_context(layer, view, q.at)
     table = source_table(layer)
-    where = _where(layer, q, qs)
-    order = [*_order(qs, q.sortby), table.c.id.asc()]
+    where = where_clauses(layer, q, qs)
+    order = [*order_clauses(qs, q.sortby), table.c.id.asc()]
     if q.after_id is not None:
         where.append(table.c.id > q.after_id)
     if q.before_id is not None:
@@ -235,8 +241,8 @@ def fetch_page(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQu
 
 def count_matched(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> int:
     """Return how many features match the query's filters (paging ignored)."""
-    qs, from_ = _context(layer, view, q.at)
-    stmt = select(func.count()).select_from(from_).where(and_(*_where(layer, q, qs)))
+    qs, from_ = query_context(layer, view, q.at)
+    stmt = select(func.count()).select_from(from_).where(and_(*where_clauses(layer, q, qs)))
     return int(conn.execute(stmt).scalar_one())
 
 
@@ -244,9 +250,9 @@ def fetch_feature(
     conn: Connection, layer: LayerSpec, view: FieldView, feature_id: int, q: FeatureQuery
 ) -> str | None:
     """Return one feature as GeoJSON text, or None."""
-    qs, from_ = _context(layer, view, q.at)
+    qs, from_ = query_context(layer, view, q.at)
     table = source_table(layer)
-    where = [*_where(layer, q, qs), table.c.id == feature_id]
+    where = [*where_clauses(layer, q, qs), table.c.id == feature_id]
     stmt = select(_feature(layer, qs, q).cast(Text)).select_from(from_).where(and_(*where))
     value: str | None = conn.execute(stmt).scalar_one_or_none()
     return value

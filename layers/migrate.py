@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from alembic import command
 from layers.catalog_sync import sync_catalog
+from layers.qgis_views import sync_views
 from layers.settings import to_sqlalchemy_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def upgrade(url: str, engine: Engine, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
     with engine.begin() as conn:
         sync_catalog(conn)
+        sync_views(conn)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -236,3 +236,12 @@ events = Table(
     Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Index("ix_events_at", "at"),
 )
+
+# Assets already announced as stale, so each goes stale once until it reports again.
+stale_marks = Table(
+    "stale_marks",
+    metadata,
+    Column("asset_id", BigInteger, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    Column("observed_at", DateTime(timezone=True)),
+    Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -147,10 +147,12 @@ def load_demo(
             if raster_writer is not None:
                 report.rasters = _load_rasters(cur, geography, data_dir / "rasters", seed, raster_writer)
                 progress(f"  rasters: {', '.join(report.rasters)}")
-        with conn.cursor() as cur:
-            conn.autocommit = True
-            cur.execute("ANALYZE assets")
-            cur.execute("ANALYZE asset_status")
+        conn.autocommit = True
+        try:
+            conn.execute("ANALYZE assets")
+            conn.execute("ANALYZE asset_status")
+        finally:
+            conn.autocommit = False  # the connection goes back to the pool, which expects transactions
     finally:
         raw.close()
     report.seconds = time.monotonic() - started

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from layers import cluster, migrate
 from layers.db import create_db_engine
+from layers.schema import metadata
 from layers.settings import DatabaseSettings
-from layers.tables import metadata
 
 SCRATCH_DB = f"kendali_scratch_{os.getpid()}"
 

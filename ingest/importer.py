@@ -1,0 +1,200 @@
+"""File import (`kendali import`, POST /collections/{layer}/import): read, check, upsert, all or nothing.
+
+The whole import is one savepoint in the caller's transaction. By default a single refused row means
+nothing is written and the report says why for every row; `skip_invalid` keeps the good rows instead;
+`dry_run` runs every check and every write, then rolls them all back.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Connection
+
+from ingest import import_rows
+from ingest.import_formats import Format, ImportFileError, Limits, RawTable, read_table, stage
+from layers.asset_upsert import Candidate, Progress, Rejection, upsert_features
+from layers.editing import editable_layer
+from layers.policy import Principal
+from layers.spec import LayerSpec
+
+MiB = 1024 * 1024
+
+
+class ImportSettings(BaseSettings):
+    """Bounds on imports (KENDALI_IMPORT_*)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KENDALI_IMPORT_", env_file=".env", env_nested_delimiter="__", extra="ignore"
+    )
+
+    max_upload_bytes: int = Field(10 * MiB, ge=1024)
+    max_unzipped_bytes: int = Field(100 * MiB, ge=1024)
+    max_zip_entries: int = Field(32, ge=1, le=10_000)
+    max_rows: int = Field(100_000, ge=1, le=1_000_000)
+
+    def limits(self) -> Limits:
+        """Return the limits the readers enforce."""
+        return Limits(self.max_upload_bytes, self.max_unzipped_bytes, self.max_zip_entries)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """How to read and write one import."""
+
+    dry_run: bool = False
+    skip_invalid: bool = False
+    crs: str | None = None  # EPSG:n; CSV is EPSG:4326 unless given; other files only when they declare none
+    id_column: str | None = None
+    name_column: str | None = None
+    source_layer: str | None = None  # which layer of a multi-layer file (GeoPackage)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, or (dry run, or refused rows) would have done."""
+
+    layer: str
+    format: str
+    crs: str
+    crs_assumed: bool
+    rows: int
+    dry_run: bool
+    committed: bool = False
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def as_json(self, lang: str) -> dict[str, Any]:
+        """Return the report as JSON, reasons in `lang`."""
+        return {
+            "layer": self.layer,
+            "format": self.format,
+            "crs": self.crs,
+            "crs_assumed": self.crs_assumed,
+            "dry_run": self.dry_run,
+            "committed": self.committed,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejections),
+            "rejections": [
+                {"row": r.row, "external_id": r.external_id, "reason": r.reason(lang)}
+                for r in self.rejections
+            ],
+            "ignored_columns": self.ignored_columns,
+        }
+
+    def summary(self, lang: str) -> str:
+        """Return a short human summary (the CLI prints it)."""
+        counts = (self.inserted, self.updated, self.unchanged, len(self.rejections))
+        if lang == "en":
+            state = (
+                "dry run, nothing written" if self.dry_run else "written" if self.committed else "NOT written"
+            )
+            text = "{}: {} rows ({}): {} new, {} updated, {} unchanged, {} rejected; {}"
+            return text.format(self.layer, self.rows, self.crs, *counts, state)
+        state = (
+            "uji coba, tidak ada yang ditulis"
+            if self.dry_run
+            else "tersimpan"
+            if self.committed
+            else "TIDAK disimpan"
+        )
+        text = "{}: {} baris ({}): {} baru, {} diperbarui, {} tetap, {} ditolak; {}"
+        return text.format(self.layer, self.rows, self.crs, *counts, state)
+
+
+def _prepare(
+    layer: LayerSpec, fmt: Format, table: RawTable, options: ImportOptions
+) -> tuple[list[Candidate], list[Rejection], ImportReport]:
+    """Map columns, build and reproject geometry, check each row; return candidates and refusals."""
+    cols = import_rows.map_columns(layer, fmt, table.columns, options.id_column, options.name_column)
+    given = import_rows.parse_crs(options.crs) if options.crs else None
+    declared = None if fmt.name == "csv" else table.crs
+    source = declared or given or import_rows.WGS84
+    if table.geometries is None:
+        cells: list[import_rows.Cell] = [import_rows.csv_geometry(r, cols) for r in table.records]
+    else:
+        cells = list(table.geometries)
+    cells = import_rows.to_wgs84(cells, source)
+    good, bad = import_rows.candidates(layer, table, cols, cells)
+    report = ImportReport(
+        layer=layer.id,
+        format=fmt.name,
+        crs=import_rows.crs_label(source),
+        crs_assumed=declared is None and given is None,
+        rows=len(table.records),
+        dry_run=options.dry_run,
+        ignored_columns=cols.ignored,
+    )
+    return good, bad, report
+
+
+def _apply(
+    conn: Connection,
+    layer: LayerSpec,
+    principal: Principal,
+    prepared: tuple[list[Candidate], list[Rejection], ImportReport],
+    options: ImportOptions,
+    progress: Progress | None,
+) -> ImportReport:
+    good, bad, report = prepared
+    with conn.begin_nested() as savepoint:
+        outcome = upsert_features(conn, layer, principal, good, progress)
+        report.rejections = sorted(bad + outcome.rejected, key=lambda r: r.row)
+        report.inserted, report.updated, report.unchanged = (
+            outcome.inserted,
+            outcome.updated,
+            outcome.unchanged,
+        )
+        report.committed = not options.dry_run and (options.skip_invalid or not report.rejections)
+        if not report.committed:
+            savepoint.rollback()
+    return report
+
+
+def import_stream(
+    conn: Connection,
+    principal: Principal,
+    layer_id: str,
+    source: BinaryIO,
+    filename: str | None,
+    options: ImportOptions,
+    settings: ImportSettings,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a file from a stream into a layer the caller may edit; the caller commits."""
+    layer = editable_layer(principal, layer_id)
+    if options.crs:
+        import_rows.parse_crs(options.crs)
+    with tempfile.TemporaryDirectory(prefix="kendali-import-") as workdir:
+        fmt, path = stage(source, filename, Path(workdir), settings.limits())
+        table = read_table(path, fmt, options.source_layer, settings.max_rows)
+    return _apply(conn, layer, principal, _prepare(layer, fmt, table, options), options, progress)
+
+
+def import_path(
+    conn: Connection,
+    principal: Principal,
+    layer_id: str,
+    path: Path,
+    options: ImportOptions,
+    settings: ImportSettings,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a local file (`kendali import`); GDAL virtual paths and URLs are refused."""
+    editable_layer(principal, layer_id)
+    text = str(path)
+    if text.startswith("/vsi") or "://" in text or not path.is_file():
+        raise ImportFileError(f"{text[:120]!r} is not a local file", f"{text[:120]!r} bukan berkas lokal")
+    with path.open("rb") as source:
+        return import_stream(conn, principal, layer_id, source, path.name, options, settings, progress)
