@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from layers.alerts import write_and_evaluate
 from layers.catalog import LAYERS
 from layers.errors import Forbidden, InvalidInput, Unauthorized
+from layers.json_input import nesting_exceeds, too_deep
 from layers.policy import Action, Principal, allows
 from layers.spec import LayerSpec
 from layers.status import MAX_BATCH, ReportResult, StatusReport
@@ -131,11 +132,11 @@ def parse_body(raw: bytes) -> list[Any]:
     try:
         value = json.loads(raw)
     except RecursionError:
-        raise _too_deep() from None
+        raise too_deep(MAX_DEPTH) from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the body is not valid JSON", "isi bukan JSON yang sah") from None
-    if _depth_exceeds(value, MAX_DEPTH):
-        raise _too_deep()
+    if nesting_exceeds(value, MAX_DEPTH):
+        raise too_deep(MAX_DEPTH)
     items = value.get("reports") if isinstance(value, dict) else value
     if not isinstance(items, list):
         raise InvalidInput(
@@ -145,27 +146,6 @@ def parse_body(raw: bytes) -> list[Any]:
     if len(items) > MAX_REPORTS:
         raise BatchTooLarge(len(items))
     return items
-
-
-def _too_deep() -> InvalidInput:
-    return InvalidInput(
-        f"the JSON body is nested deeper than {MAX_DEPTH} levels",
-        f"JSON di dalam isi bersarang lebih dari {MAX_DEPTH} tingkat",
-    )
-
-
-def _depth_exceeds(value: object, limit: int) -> bool:
-    """Return whether `value` nests lists/objects deeper than `limit` (iteratively, no recursion)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def to_report(item: object, default_source: str) -> StatusReport:
@@ -264,7 +244,7 @@ def _details(value: object) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise BadReport("details must be a JSON object", "details harus berupa objek JSON")
-    if _depth_exceeds(value, MAX_DETAILS_DEPTH):
+    if nesting_exceeds(value, MAX_DETAILS_DEPTH):
         raise BadReport(
             f"details nest deeper than {MAX_DETAILS_DEPTH} levels",
             f"details bersarang lebih dari {MAX_DETAILS_DEPTH} tingkat",

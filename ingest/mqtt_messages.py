@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from layers.catalog import LAYERS
+from layers.json_input import nesting_exceeds
 from layers.status import StatusReport
 
 SOURCE = "mqtt"
@@ -32,14 +33,6 @@ class Unreadable:
     """Why a message cannot become a status report."""
 
     reason: str
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
 
 
 def _topic_target(topic: str, prefix: str) -> tuple[str, str] | Unreadable:
@@ -73,7 +66,7 @@ def _payload(raw: bytes, max_bytes: int) -> StatusPayload | Unreadable:
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
         )
         return Unreadable(f"invalid payload: {problems}")
-    if _depth(payload.details) > MAX_DETAILS_DEPTH:
+    if nesting_exceeds(payload.details, MAX_DETAILS_DEPTH):
         return Unreadable(f"details nest deeper than {MAX_DETAILS_DEPTH} levels")
     if "\\u0000" in raw.decode("utf-8"):
         return Unreadable("payload contains a NUL character")

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
@@ -24,6 +19,7 @@ from layers import cluster, migrate
 from layers.db import create_db_engine
 from layers.demo.loader import load_demo
 from layers.settings import DatabaseSettings
+from tests._server import free_port, kendali_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = os.environ.get("KENDALI_TEST_DB", f"kendali_test_{os.getpid()}")
@@ -118,34 +114,11 @@ def client(database_url: str, session: Session) -> Iterator[TestClient]:
         yield c
 
 
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `kendali serve` on 127.0.0.1 against the test database; its log goes to a temp file."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "KENDALI_PORT": str(port)}
     log_path = tmp_path_factory.mktemp("server") / "server.log"
-    exe = Path(sys.executable).with_name("kendali")
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([str(exe), "serve"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}") from None
-                time.sleep(0.2)
+    # Alert rules and webhook deliveries are driven by the tests themselves (evaluate/deliver_due with a
+    # controlled clock); a background evaluator in this shared server would race them.
+    with kendali_server(database_url, free_port(), log_path, KENDALI_ALERT_CHECK_S="3600") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)

@@ -15,6 +15,7 @@ from api.errors import request_lang
 from api.links import base_url
 from layers import editing
 from layers.errors import InvalidInput
+from layers.json_input import nesting_exceeds, too_deep
 from layers.spec import LayerSpec
 
 router = APIRouter(tags=["editing"])
@@ -79,26 +80,6 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_deep() -> InvalidInput:
-    return InvalidInput(
-        f"the JSON body is nested deeper than {MAX_DEPTH} levels",
-        f"JSON di dalam isi bersarang lebih dari {MAX_DEPTH} tingkat",
-    )
-
-
-def _nesting_exceeds(value: object, limit: int) -> bool:
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
@@ -108,11 +89,11 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
-        raise _too_deep() from None
+        raise too_deep(MAX_DEPTH) from None
     except ValueError:
         raise InvalidInput("the body is not valid JSON", "isi bukan JSON yang sah") from None
-    if _nesting_exceeds(value, MAX_DEPTH):
-        raise _too_deep()
+    if nesting_exceeds(value, MAX_DEPTH):
+        raise too_deep(MAX_DEPTH)
     if not isinstance(value, dict):
         raise InvalidInput("the body must be a JSON object", "isi harus berupa objek JSON")
     return value

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,50 +22,6 @@ from layers.auth import create_key
 from layers.tables import asset_status
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A `kendali serve` of this test on 127.0.0.1 against the test database, stopped by its PID."""
-
-    def __init__(self, database_url: str, port: int, log_path: Path, **env: str) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = log_path
-        environ = os.environ | {"DATABASE_URL": database_url, "KENDALI_PORT": str(port)} | env
-        exe = Path(sys.executable).with_name("kendali")
-        with log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(exe), "serve"], cwd=PROJECT_ROOT, env=environ, stdout=log, stderr=log
-            )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{self.url}/health", timeout=2)
-                return
-            except httpx.TransportError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}") from None
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        """Stop the process (by PID) and wait for it."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import basemaps, rasters, styles
 from api.settings import ApiSettings
 from basemaps.settings import BasemapSettings
 from layers.settings import DatabaseSettings
@@ -40,9 +39,6 @@ def map_client(
 ) -> Iterator[TestClient]:
     """Yield a client of an app with the map routers, sharing the test's rolled-back session."""
     app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    if not any(getattr(route, "path", "") == "/basemaps" for route in app.routes):
-        for router in (rasters.router, basemaps.router, styles.router):
-            app.include_router(router)
     app.state.basemap_settings = settings or BasemapSettings()
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as client:

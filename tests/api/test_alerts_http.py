@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import alerts as alert_routes
 from api.settings import ApiSettings
 from ingest.webhooks import WebhookSettings
 from layers import alerts
@@ -29,8 +28,6 @@ from layers.status import StatusReport, write_reports
 def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app serving the alert routes, sharing the rolled-back session."""
     app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))
-    if not any(getattr(r, "path", "") == "/alerts" for r in app.routes):
-        app.include_router(alert_routes.router)
     app.state.webhook_settings = WebhookSettings(allow_private=False)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:

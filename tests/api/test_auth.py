@@ -14,7 +14,6 @@ from api.deps import get_session
 from api.settings import ApiSettings
 from layers.auth import create_user
 from layers.settings import DatabaseSettings
-from tests.web._dashboard_support import add_dashboard_routes
 
 PASSWORD = "sandi-rahasia-123"
 
@@ -22,7 +21,7 @@ PASSWORD = "sandi-rahasia-123"
 @pytest.fixture
 def api(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app with the dashboard's routes, sharing the rolled-back session."""
-    app = add_dashboard_routes(create_app(ApiSettings(db=DatabaseSettings(url=database_url))))  # type: ignore[arg-type]
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import editing as editing_routes
 from api.settings import ApiSettings
 from layers.auth import create_key
 from layers.catalog import LAYERS
@@ -42,9 +41,6 @@ def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app that serves the editing routes, sharing the rolled-back session."""
     settings = ApiSettings(db=DatabaseSettings(url=database_url), max_body_bytes=BODY_LIMIT)  # type: ignore[arg-type]
     app = create_app(settings)
-    served = {(getattr(r, "path", ""), m) for r in app.routes for m in getattr(r, "methods", ())}
-    if (editing_routes.ITEMS, "POST") not in served:
-        app.include_router(editing_routes.router)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from layers.events import latest_event_id
+from tests._server import free_port, kendali_server
 from tests.api._live_support import (
     Committed,
-    Server,
     SseMessage,
     SseReader,
     committed,
-    free_port,
     names_asset,
     reports,
 )
@@ -29,9 +28,10 @@ PUSH = "/ingest/status"
 def second_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Another `kendali serve` (another worker) on the same database, checking staleness every second."""
     log_path = tmp_path_factory.mktemp("server-b") / "server.log"
-    server = Server(database_url, free_port(), log_path, KENDALI_STALE_CHECK_S="1")
-    yield server.url
-    server.stop()
+    with kendali_server(
+        database_url, free_port(), log_path, KENDALI_STALE_CHECK_S="1", KENDALI_ALERT_CHECK_S="3600"
+    ) as url:
+        yield url
 
 
 @pytest.fixture

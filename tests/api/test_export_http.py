@@ -39,8 +39,6 @@ def api(database_url: str, server_url: str) -> Iterator[TestClient]:
     """The app with the export router, telling clients the real server's address as its own."""
     settings = ApiSettings(db=DatabaseSettings(url=database_url), public_url=server_url)
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/export" for r in app.routes):
-        app.include_router(export.router)
     with TestClient(app) as client:
         yield client
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import imports as import_routes
 from api.settings import ApiSettings
 from ingest.importer import ImportSettings
 from layers.auth import create_key
@@ -30,8 +29,6 @@ URL = "/collections/dumping_points/import"
 def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app that serves the import route, sharing the rolled-back session."""
     app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    if not any(getattr(r, "path", "") == import_routes.PATH for r in app.routes):
-        app.include_router(import_routes.router)
     app.state.import_settings = ImportSettings(max_upload_bytes=UPLOAD_LIMIT)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:

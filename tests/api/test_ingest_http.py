@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import ingest as ingest_routes
 from api.settings import ApiSettings
 from layers.auth import create_key
 from layers.settings import DatabaseSettings
@@ -28,8 +27,6 @@ PUSH = "/ingest/status"
 def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app that serves the ingest route, sharing the rolled-back session."""
     app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))
-    if PUSH not in {getattr(r, "path", "") for r in app.routes}:
-        app.include_router(ingest_routes.router)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

@@ -6,14 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import tiles
 from api.settings import ApiSettings
 from geo.tiles import TMS, TileKey
 from layers.auth import create_key
@@ -22,21 +20,12 @@ from layers.settings import DatabaseSettings
 from layers.tile_cache import CACHE
 from layers.tile_changes import note_change
 
-TILE_ROUTE = "/tiles/{layer_ids}/{z}/{x}/{y}.mvt"
-
-
-def with_tiles(app: FastAPI) -> FastAPI:
-    """Return the app with the tile routes (until api/app.py registers them itself)."""
-    if not any(getattr(route, "path", None) == TILE_ROUTE for route in app.routes):
-        app.include_router(tiles.router)
-    return app
-
 
 @pytest.fixture
 def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """An in-process client with the tile routes, sharing the test's rolled-back session."""
     CACHE.clear()  # tests change rows without the live stream that would retire cached tiles
-    app = with_tiles(create_app(ApiSettings(db=DatabaseSettings(url=database_url))))  # type: ignore[arg-type]
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

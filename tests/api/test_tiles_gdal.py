@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.deps import get_session
-from api.routes import tiles
 from api.settings import ApiSettings
 from geo.tiles import TMS, TileKey, bounds_3857, bounds_lonlat
 from layers.catalog import LAYERS
@@ -28,13 +27,9 @@ from layers.status import StatusReport, write_reports
 from layers.tile_cache import CACHE
 from layers.tile_changes import note_change
 
-TILE_ROUTE = "/tiles/{layer_ids}/{z}/{x}/{y}.mvt"
-
 
 def _app(database_url: str) -> FastAPI:
     app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    if not any(getattr(route, "path", None) == TILE_ROUTE for route in app.routes):
-        app.include_router(tiles.router)
     return app
 
 

@@ -22,15 +22,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
 from layers.auth import create_key
+from tests._server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(

@@ -26,8 +26,8 @@ from layers.cluster import LocalCluster
 from layers.db import create_db_engine
 from layers.demo.loader import load_demo
 from layers.settings import DatabaseSettings
-from tests.ingest._ingest_server import ingest_server
-from tests.ingest._mqtt_support import Mosquitto, Publisher, Subscriber, free_port, status_payload, wait_for
+from tests._server import free_port, kendali_server
+from tests.ingest._mqtt_support import Mosquitto, Publisher, Subscriber, status_payload, wait_for
 
 REPORTS_PER_PATH = 1500
 HTTP_BATCH = 50
@@ -179,7 +179,7 @@ def test_acknowledged_reports_survive_a_postgres_crash_and_ingest_recovers(
     subscriber = Subscriber(city.url, broker.port, key, tmp_path / "subscriber.log", client_id="fault")
     publisher = Publisher(broker.port)
     try:
-        with ingest_server(city.url, free_port(), tmp_path / "server.log") as base:
+        with kendali_server(city.url, free_port(), tmp_path / "server.log") as base:
             subscriber.start()
             wait_for(lambda: "subscribed to" in subscriber.log(), what="the subscription", log=subscriber)
             http_load, mqtt_load = HttpLoad(city, base, key), MqttLoad(city, publisher)

@@ -12,7 +12,6 @@ from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
 from layers.settings import DatabaseSettings
-from tests.web._dashboard_support import add_dashboard_routes
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -20,7 +19,7 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 @pytest.fixture
 def api(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app with the dashboard's routes first, sharing the rolled-back session."""
-    app = add_dashboard_routes(create_app(ApiSettings(db=DatabaseSettings(url=database_url))))  # type: ignore[arg-type]
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,10 +16,17 @@ import httpx
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextmanager
-def ingest_server(database_url: str, port: int, log_path: Path) -> Iterator[str]:
+def kendali_server(database_url: str, port: int, log_path: Path, **extra_env: str) -> Iterator[str]:
     """Run `kendali serve` on 127.0.0.1:`port` against `database_url`; yield its URL; stop it by PID."""
-    env = os.environ | {"DATABASE_URL": database_url, "KENDALI_PORT": str(port)}
+    env = os.environ | {"DATABASE_URL": database_url, "KENDALI_PORT": str(port)} | extra_env
     exe = Path(sys.executable).with_name("kendali")
     with log_path.open("ab") as log:
         proc = subprocess.Popen([str(exe), "serve"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
@@ -36,4 +44,8 @@ def ingest_server(database_url: str, port: int, log_path: Path) -> Iterator[str]
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
