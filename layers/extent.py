@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from threading import Lock
 
@@ -67,3 +68,16 @@ def forget(layer_id: str) -> None:
     """Drop a cached extent after the layer changed."""
     with _lock:
         _cache.pop(layer_id, None)
+
+
+def combined_bbox(conn: Connection, layers: Sequence[LayerSpec]) -> tuple[float, float, float, float] | None:
+    """Return the bbox covering every given layer's extent, or None when all are empty."""
+    boxes = [box for box in (layer_extent(conn, layer).bbox for layer in layers) if box is not None]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )

@@ -28,7 +28,7 @@ from layers.export.formats import (
 )
 from layers.export.qgis_project import project_archive, project_document
 from layers.export.rows import ExportSource, Paging, layer_source
-from layers.extent import layer_extent
+from layers.extent import combined_bbox
 from layers.policy import Principal, field_view, layer_for, readable_layers
 from layers.spec import LayerSpec
 
@@ -145,23 +145,11 @@ def qgis_project(
 ) -> Response:
     """Return a QGIS project of OGC API – Features and vector-tile layers of this server; no secret inside."""
     layers = readable_layers(principal)
-    document = project_document(base_url(request), layers, lang, _bbox(session.connection(), layers))
+    document = project_document(base_url(request), layers, lang, combined_bbox(session.connection(), layers))
     disposition = {"Content-Disposition": f'attachment; filename="kendali.{extension}"'}
     if extension == "qgz":
         return Response(project_archive(document), media_type="application/zip", headers=disposition)
     return Response(document, media_type="application/x-qgis-project", headers=disposition)
-
-
-def _bbox(conn: Connection, layers: Sequence[LayerSpec]) -> tuple[float, float, float, float] | None:
-    boxes = [box for box in (layer_extent(conn, layer).bbox for layer in layers) if box is not None]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def export_to_path(

@@ -13,7 +13,7 @@ from api.links import JSON, base_url, link
 from geo.crs import CRS84_URI, crs_uri
 from geo.kinds import GeometryKind
 from geo.tiles import TMS_ID, TMS_URI, span_lonlat, tile_matrix_set_json
-from layers.extent import layer_extent
+from layers.extent import combined_bbox, layer_extent
 from layers.policy import FieldView, Principal, field_view, layer_for
 from layers.spec import Access, LayerSpec
 from layers.tile_cache import Tile
@@ -89,18 +89,6 @@ def xyz_tile(
     return _tile_response(request, render_tile(session.connection(), parts, key), parts)
 
 
-def _bounds(session: SessionDep, layers: list[LayerSpec]) -> tuple[float, float, float, float] | None:
-    boxes = [b for b in (layer_extent(session.connection(), layer).bbox for layer in layers) if b]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
 def _tilejson_doc(
     base: str, parts: Parts, bounds: tuple[float, float, float, float], lang: str
 ) -> dict[str, Any]:
@@ -137,7 +125,7 @@ def tilejson(
 ) -> JSONResponse:
     """Describe the vector tiles of the layers (comma-separated ids) as TileJSON 3.0.0."""
     parts = _parts(principal, layer_ids)
-    bounds = _bounds(session, [layer for layer, _ in parts]) or WORLD
+    bounds = combined_bbox(session.connection(), [layer for layer, _ in parts]) or WORLD
     doc = _tilejson_doc(base_url(request), parts, bounds, lang)
     return JSONResponse(doc, headers={"Vary": VARY, "Cache-Control": "private, max-age=60"})
 
