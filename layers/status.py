@@ -83,12 +83,12 @@ def _resolve(conn: Connection, reports: Sequence[StatusReport]) -> list[_Target 
     return out
 
 
-def _problem(report: StatusReport, target: _Target, principal: Principal, now: datetime) -> str | None:
+def _problem(report: StatusReport, target: _Target, may_report: bool, now: datetime) -> str | None:
     """Return why a report cannot be stored, or None."""
     layer = LAYERS[target.layer_id]
     if layer.status is None:
         return f"layer {layer.id} carries no live status"
-    if not allows(principal, Action.REPORT, layer):
+    if not may_report:
         return "unknown asset or not allowed to report for it"
     if report.status not in layer.status.values:
         return f"status {report.status!r} is not one of {', '.join(layer.status.values)}"
@@ -119,15 +119,23 @@ def write_reports(
         raise ValueError(f"at most {MAX_BATCH} reports per batch")
     now = datetime.now(UTC)
     targets = _resolve(conn, reports)
+    # The policy is asked once per layer, not once per report: a batch is mostly one or two layers.
+    may_report = {
+        layer_id: allows(principal, Action.REPORT, LAYERS[layer_id])
+        for layer_id in {t.layer_id for t in targets if t is not None}
+    }
     results: dict[int, ReportResult] = {}
     good: list[tuple[int, StatusReport, _Target]] = []
     for index, (report, target) in enumerate(zip(reports, targets, strict=True)):
-        reason = "unknown asset or not allowed to report for it" if target is None else None
-        reason = reason or _problem(report, target, principal, now)  # type: ignore[arg-type]
+        if target is None:
+            results[index] = ReportResult(
+                index, "rejected", None, "unknown asset or not allowed to report for it"
+            )
+            continue
+        reason = _problem(report, target, may_report[target.layer_id], now)
         if reason:
             results[index] = ReportResult(index, "rejected", None, reason)
         else:
-            assert target is not None  # noqa: S101 - checked above
             good.append((index, report, target))
     if good:
         results.update(_store(conn, good))
