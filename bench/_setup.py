@@ -64,12 +64,14 @@ def admin_key(engine: Engine) -> str:
 
 
 @contextmanager
-def running_server(url: str, workers: int = 1) -> Iterator[str]:
-    """Start `kendali serve` against `url` on a free port; yield its base URL."""
+def running_server(url: str, **extra_env: str) -> Iterator[tuple[str, int]]:
+    """Start `kendali serve` against `url` on a free port; yield its base URL and process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": url, "KENDALI_PORT": str(port), "KENDALI_DB_POOL_SIZE": "8"}
+    env = (
+        os.environ | {"DATABASE_URL": url, "KENDALI_PORT": str(port), "KENDALI_DB_POOL_SIZE": "8"} | extra_env
+    )
     exe = Path(sys.executable).with_name("kendali")
     proc = subprocess.Popen(
         [str(exe), "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -82,10 +84,10 @@ def running_server(url: str, workers: int = 1) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
 
 
 def measure(call: Callable[[int], object], count: int, concurrency: int) -> dict[str, float]:

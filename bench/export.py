@@ -9,57 +9,13 @@ Peak RSS is read from /proc/<pid>/status (VmHWM) after resetting it through /pro
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from _setup import ROOT, admin_key, bench_database
-from fastapi import FastAPI
+from _setup import admin_key, bench_database, running_server
 
 ASSET_LAYERS = "cctv,traffic_junctions,dumping_points,das_stations,city_apps,taxpayers"
-
-
-def create() -> FastAPI:
-    """Return the app with the export router (until the lead registers it in create_app)."""
-    from api.app import create_app
-    from api.routes import export
-
-    app = create_app()
-    if not any(getattr(r, "path", "") == "/export" for r in app.routes):
-        app.include_router(export.router)
-    return app
-
-
-@contextmanager
-def server(url: str) -> Iterator[tuple[str, int]]:
-    """Start this module's app under uvicorn on a free port; yield its base URL and PID."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": url, "KENDALI_DB_STATEMENT_TIMEOUT_MS": "60000"}
-    cmd = [sys.executable, "-m", "uvicorn", "export:create", "--factory", "--app-dir", str(ROOT / "bench")]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -104,7 +60,7 @@ def main() -> None:
     key = admin_key(engine)
     print(f"{'export':10} {'features':>10} {'MiB':>8} {'s':>7} {'rss MiB':>8} {'peak MiB':>9}")
     with (
-        server(url) as (base, pid),
+        running_server(url, KENDALI_DB_STATEMENT_TIMEOUT_MS="60000") as (base, pid),
         httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=1800) as http,
     ):
         idle = memory_kib(pid)["VmRSS"] / 1024

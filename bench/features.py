@@ -52,7 +52,7 @@ def main() -> None:
     rng = random.Random(7)
     print(f"{'workload':32} {'path':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     with (
-        running_server(url) as base,
+        running_server(url) as (base, _),
         httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=60) as http,
     ):
         for name, (layer_id, params) in workloads(rng).items():

@@ -201,7 +201,7 @@ def main() -> None:
     base_t = datetime.now(UTC) - timedelta(days=1)  # unique per run: each phase spans under a second
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        with running_server(url) as base:
+        with running_server(url) as (base, _):
             one = bench_http(base, key, assets, base_t, n, 1)
             many = bench_http(base, key, assets, base_t + timedelta(seconds=1), n, clients)
         with _broker(tmp) as port:

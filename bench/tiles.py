@@ -10,20 +10,13 @@ straight on a connection, without HTTP or cache.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from geo.tiles import TMS, TileKey
@@ -31,51 +24,12 @@ from layers.catalog import LAYERS
 from layers.policy import field_view, principal_for
 from layers.tiles import build_layer_tile
 
-ROOT = Path(__file__).resolve().parent.parent
 ZOOM_WEIGHTS = {10: 1, 11: 1, 12: 2, 13: 3, 14: 4, 15: 4, 16: 3, 17: 2}
 WORKLOADS = {
     "taxpayers (750k points)": "taxpayers",
     "operator map (6 layers)": "districts,rivers,cctv,traffic_junctions,dumping_points,das_stations",
 }
 ADMIN = principal_for("bench", ["admin"], kind="key")
-
-
-def app() -> FastAPI:
-    """Return kendali's app with the tile routes (for uvicorn --factory, until api/app.py registers them)."""
-    from api.app import create_app
-    from api.routes import tiles
-
-    application = create_app()
-    if not any(getattr(r, "path", "") == "/tiles/{layer_ids}/{z}/{x}/{y}.mvt" for r in application.routes):
-        application.include_router(tiles.router)
-    return application
-
-
-@contextmanager
-def tile_server(url: str) -> Iterator[str]:
-    """Start uvicorn with `app` on a free port of 127.0.0.1; yield its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": url, "KENDALI_DB_POOL_SIZE": "8"}
-    # Imported as bench.tiles from the project root: bench/ on sys.path would shadow packages (ingest).
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench.tiles:app"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None:
-                    raise RuntimeError("the tile server did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def tile_mix(engine: Engine, rng: random.Random, count: int) -> list[TileKey]:
@@ -165,7 +119,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="distinct tiles per workload")
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    from _setup import admin_key, bench_database  # only when run as a script, with bench/ on sys.path
+    from _setup import (  # only when run as a script, with bench/ on sys.path
+        admin_key,
+        bench_database,
+        running_server,
+    )
 
     url, engine = bench_database(args.scale)
     key = admin_key(engine)
@@ -174,7 +132,7 @@ def main() -> None:
     print(f"{len(keys)} distinct tiles ({mix}), {args.concurrency} concurrent clients")
     print(f"{'workload':26} {'path':5} {'tiles/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max KB':>9}")
     with (
-        tile_server(url) as base,
+        running_server(url) as (base, _),
         httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=120) as http,
     ):
         for name, layer_ids in WORKLOADS.items():

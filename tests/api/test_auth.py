@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.deps import get_session
-from api.settings import ApiSettings
 from layers.auth import create_user
-from layers.settings import DatabaseSettings
 
 PASSWORD = "sandi-rahasia-123"
 
 
 @pytest.fixture
-def api(database_url: str, session: Session) -> Iterator[TestClient]:
-    """A client on an app with the dashboard's routes, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app) as c:
-        yield c
+def api(client: TestClient) -> TestClient:
+    """The shared in-process client (conftest), which serves every route."""
+    return client
 
 
 def login(api: TestClient, session: Session, username: str, *roles: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,20 +9,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.deps import get_session
-from api.settings import ApiSettings
 from layers.auth import create_key
-from layers.settings import DatabaseSettings
 
 
 @pytest.fixture
-def api(database_url: str, session: Session) -> Iterator[TestClient]:
-    """A client on an app with the dashboard's routes, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app) as c:
-        yield c
+def api(client: TestClient) -> TestClient:
+    """The shared in-process client (conftest), which serves every route."""
+    return client
 
 
 def first_asset(session: Session, layer_id: str) -> int:

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.deps import get_session
-from api.settings import ApiSettings
 from layers.auth import create_key
-from layers.settings import DatabaseSettings
 
 VIEW = "128.15,-3.72,128.21,-3.68"
 SQUARE = [[128.17, -3.71], [128.19, -3.71], [128.19, -3.69], [128.17, -3.69], [128.17, -3.71]]
 
 
 @pytest.fixture
-def api(database_url: str, session: Session) -> Iterator[TestClient]:
-    """A client on an app with the dashboard's routes, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app) as c:
-        yield c
+def api(client: TestClient) -> TestClient:
+    """The shared in-process client (conftest), which serves every route."""
+    return client
 
 
 def key(session: Session, role: str) -> dict[str, str]:

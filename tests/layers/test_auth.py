@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from layers.auth import authenticate_key, authenticate_user, create_key, create_user, revoke_key
 from layers.errors import InvalidInput
@@ -50,3 +50,20 @@ def test_password_is_stored_hashed_and_checked(conn: Connection) -> None:
 def test_unknown_role_is_refused(conn: Connection) -> None:
     with pytest.raises(InvalidInput, match="unknown role"):
         create_user(conn, "x", "long enough password", ["mayor"])
+
+
+def test_key_use_is_recorded_at_most_every_few_minutes(conn: Connection) -> None:
+    new = create_key(conn, "k", ["dlhp-operator"])
+
+    def used_after(ago: str) -> object:
+        conn.execute(
+            text("UPDATE api_keys SET last_used_at = now() - CAST(:ago AS interval) WHERE id = :id"),
+            {"ago": ago, "id": new.id},
+        )
+        before = conn.execute(select(api_keys.c.last_used_at).where(api_keys.c.id == new.id)).scalar_one()
+        authenticate_key(conn, new.secret)
+        after = conn.execute(select(api_keys.c.last_used_at).where(api_keys.c.id == new.id)).scalar_one()
+        return after != before
+
+    assert not used_after("1 minute")
+    assert used_after("10 minutes")

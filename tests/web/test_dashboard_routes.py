@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
-
-from api.app import create_app
-from api.deps import get_session
-from api.settings import ApiSettings
-from layers.settings import DatabaseSettings
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture
-def api(database_url: str, session: Session) -> Iterator[TestClient]:
-    """A client on an app with the dashboard's routes first, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app) as c:
-        yield c
+def api(client: TestClient) -> TestClient:
+    """The shared in-process client (conftest), which serves every route."""
+    return client
 
 
 def test_browsers_get_the_dashboard(api: TestClient) -> None:
