@@ -25,6 +25,7 @@ from api.routes import (
     imports,
     ingest,
     items,
+    queries,
     rasters,
     report,
     styles,
@@ -61,6 +62,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(web.router)  # first: its `/` answers browsers only and falls through otherwise
     app.include_router(health.router)
+    app.include_router(queries.router)  # before collections, items, tiles, export: it matches query ids only
     app.include_router(collections.router)
     app.include_router(items.router)
     app.include_router(editing.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import get_type_hints
+from typing import Protocol, get_type_hints
 
 from layers.catalog import LAYERS
 from layers.errors import LayerNotFound
@@ -65,11 +65,32 @@ def principal_for(
     )
 
 
-def _in_scope(principal: Principal, layer: LayerSpec) -> bool:
+class Guarded(Protocol):
+    """Anything read under the layer rules: a stored layer or a query layer."""
+
+    @property
+    def id(self) -> str:
+        """The layer's or query's id (API keys may be scoped to ids)."""
+
+    @property
+    def access(self) -> Access:
+        """Who may read it at all."""
+
+    @property
+    def readers(self) -> frozenset[str]:
+        """The roles that may read it when restricted."""
+
+
+def _in_scope(principal: Principal, layer: Guarded) -> bool:
     return principal.layer_scope is None or layer.id in principal.layer_scope
 
 
-def _can_read(principal: Principal, layer: LayerSpec) -> bool:
+def may_read(principal: Principal, thing: Guarded) -> bool:
+    """Return whether `principal` may read a stored layer or run a query layer."""
+    return _in_scope(principal, thing) and _can_read(principal, thing)
+
+
+def _can_read(principal: Principal, layer: Guarded) -> bool:
     if principal.is_admin:
         return True
     if layer.access is Access.PUBLIC:

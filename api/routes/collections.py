@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.html import html_document
 from api.links import GEOJSON, HTML, JSON, base_url, link, wants_html
+from api.routes.queries import query_collection_docs
 from geo.crs import CRS84_URI, supported_crs_uris
 from layers.extent import layer_extent
 from layers.features import layer_queryables
@@ -135,7 +136,10 @@ def collections(request: Request, session: SessionDep, principal: PrincipalDep, 
             link(f"{base}/collections", "self", JSON),
             link(f"{base}/collections?f=html", "alternate", HTML),
         ],
-        "collections": [collection_doc(request, session, s, lang) for s in readable_layers(principal)],
+        "collections": [
+            *(collection_doc(request, session, s, lang) for s in readable_layers(principal)),
+            *query_collection_docs(request, principal, lang),
+        ],
         "crs": supported_crs_uris(),
     }
     return _respond(request, "Collections", doc, lang)

@@ -67,7 +67,8 @@ def params_request(request: Request, params: Sequence[tuple[str, str]]) -> Reque
     return Request(scope)
 
 
-def _paging(request: Request, limit: int, offset: int) -> Paging:
+def export_paging(request: Request, limit: int, offset: int) -> Paging:
+    """Return the row window of an export: limit and offset only (an export has no pages)."""
     params = request.query_params
     if "cursor" in params:
         raise bad("cursor", "an export has no pages; use limit and offset", "ekspor tidak berhalaman")
@@ -78,7 +79,7 @@ def layer_export(conn: Connection, request: Request, layer: LayerSpec, principal
     """Parse the items parameters of `request` for one layer and return its export source."""
     view = field_view(principal, layer)
     q, _ = build_query(request, layer, view)
-    return layer_source(conn, layer, view, q, _paging(request, q.limit, q.offset))
+    return layer_source(conn, layer, view, q, export_paging(request, q.limit, q.offset))
 
 
 def respond(

@@ -30,6 +30,7 @@ from layers.errors import FeatureNotFound
 from layers.features import (
     FeatureQuery,
     OutputCrs,
+    Page,
     count_matched,
     fetch_feature,
     fetch_page,
@@ -123,14 +124,23 @@ def _selected(request: Request, qs: Mapping[str, Queryable]) -> tuple[str, ...] 
     return names
 
 
-def build_query(request: Request, layer: LayerSpec, view: FieldView) -> tuple[FeatureQuery, str]:
-    """Parse and bound every query parameter of an items request; return the query and the output CRS URI."""
+def no_repeats(request: Request) -> None:
+    """Refuse a query parameter given more than once."""
     params = request.query_params
     for name in params:
         if len(params.getlist(name)) > 1:
             raise bad(name, "given more than once", "diberikan lebih dari sekali")
-    at = instant("at", params["at"]) if "at" in params else None
-    qs = layer_queryables(layer, view, at)
+
+
+def feature_query(
+    request: Request,
+    qs: Mapping[str, Queryable],
+    *,
+    equals: Mapping[str, str] | None = None,
+    at: datetime | None = None,
+) -> tuple[FeatureQuery, str]:
+    """Parse and bound the paging, filter, sorting and CRS parameters against these queryables."""
+    params = request.query_params
     bbox_srid, bbox_swapped, _ = crs_param("bbox-crs", params.get("bbox-crs"))
     after_id, before_id = _cursor(params.get("cursor"))
     sortby = sortby_param(params["sortby"]) if "sortby" in params else ()
@@ -145,7 +155,7 @@ def build_query(request: Request, layer: LayerSpec, view: FieldView) -> tuple[Fe
         interval=interval_param(params["datetime"]) if "datetime" in params else None,
         sortby=sortby,
         select=_selected(request, qs),
-        equals=_check_names(params, qs),
+        equals=equals or {},
         filters=_filters(request, qs),
         at=at,
         crs=crs,
@@ -157,10 +167,19 @@ def build_query(request: Request, layer: LayerSpec, view: FieldView) -> tuple[Fe
     return query, crs_uri
 
 
-def _paging_links(
-    request: Request, layer: LayerSpec, q: FeatureQuery, returned: int, first: Any, last: Any, matched: int
+def build_query(request: Request, layer: LayerSpec, view: FieldView) -> tuple[FeatureQuery, str]:
+    """Parse and bound every query parameter of an items request; return the query and the output CRS URI."""
+    no_repeats(request)
+    params = request.query_params
+    at = instant("at", params["at"]) if "at" in params else None
+    qs = layer_queryables(layer, view, at)
+    return feature_query(request, qs, equals=_check_names(params, qs), at=at)
+
+
+def paging_links(
+    request: Request, path: str, q: FeatureQuery, returned: int, first: Any, last: Any, matched: int
 ) -> list[dict[str, Any]]:
-    path = f"/collections/{layer.id}/items"
+    """Return next/prev links: keyset cursors in the default order, offsets with sortby."""
     out = []
     if q.sortby or q.offset:
         if q.offset + returned < matched:
@@ -193,12 +212,27 @@ def items(
     conn = session.connection()
     page = fetch_page(conn, layer, view, q)
     matched = count_matched(conn, layer, view, q)
-    path = f"/collections/{layer.id}/items"
+    return page_response(request, layer.id, layer.title.pick(lang), lang, q, page, matched, crs_uri)
+
+
+def page_response(
+    request: Request,
+    collection_id: str,
+    title: str,
+    lang: str,
+    q: FeatureQuery,
+    page: Page,
+    matched: int,
+    crs_uri: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """Return a page as a GeoJSON FeatureCollection (or HTML) with self, alternate and paging links."""
+    path = f"/collections/{collection_id}/items"
     links = [
         link(with_query(request, path), "self", GEOJSON),
         link(with_query(request, path, f="html"), "alternate", HTML),
-        link(f"{base_url(request)}/collections/{layer.id}", "collection", "application/json"),
-        *_paging_links(request, layer, q, page.returned, page.first_id, page.last_id, matched),
+        link(f"{base_url(request)}/collections/{collection_id}", "collection", "application/json"),
+        *paging_links(request, path, q, page.returned, page.first_id, page.last_id, matched),
     ]
     head = {
         "type": "FeatureCollection",
@@ -206,10 +240,11 @@ def items(
         "numberReturned": page.returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "links": links,
+        **(extra or {}),
     }
     if wants_html(request):
         rows = [{"id": f["id"], **f["properties"]} for f in json.loads(page.features_json)]
-        return html_document(layer.title.pick(lang), head, lang, rows)
+        return html_document(title, head, lang, rows)
     body = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features_json + "}"
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs_uri}>"})
 

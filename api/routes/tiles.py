@@ -62,9 +62,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _tile_response(request: Request, tile: Tile, parts: Parts) -> Response:
+def _public(parts: Parts) -> bool:
+    return all(layer.access is Access.PUBLIC for layer, _ in parts)
+
+
+def tile_response(request: Request, tile: Tile, public: bool) -> Response:
     """Return a tile with caching headers: 204 when empty, 304 when the client holds it, gzip if asked."""
-    scope = "public" if all(layer.access is Access.PUBLIC for layer, _ in parts) else "private"
+    scope = "public" if public else "private"
     max_age = LIVE_MAX_AGE_S if tile.live else STATIC_MAX_AGE_S
     headers = {"Cache-Control": f"{scope}, max-age={max_age}", "Vary": VARY}
     if not tile.data:
@@ -86,7 +90,7 @@ def xyz_tile(
     """Return a Mapbox Vector Tile of one layer or several (comma-separated ids), with live status."""
     parts = _parts(principal, layer_ids)
     key = tile_key([layer for layer, _ in parts], z, x, y)
-    return _tile_response(request, render_tile(session.connection(), parts, key), parts)
+    return tile_response(request, render_tile(session.connection(), parts, key), _public(parts))
 
 
 def _tilejson_doc(
@@ -130,7 +134,8 @@ def tilejson(
     return JSONResponse(doc, headers={"Vary": VARY, "Cache-Control": "private, max-age=60"})
 
 
-def _check_tms(tms_id: str, lang: str) -> None:
+def check_tms(tms_id: str, lang: str) -> None:
+    """Refuse a tile matrix set other than WebMercatorQuad (404)."""
     if tms_id != TMS_ID:
         detail = (
             f"tile matrix set {tms_id[:40]!r} is not offered; use {TMS_ID}"
@@ -224,7 +229,7 @@ def tileset(
 ) -> JSONResponse:
     """Describe a collection's vector tileset: tile matrix set, limits, layers and the tile URL template."""
     layer = layer_for(principal, collection_id)
-    _check_tms(tms_id, lang)
+    check_tms(tms_id, lang)
     bbox = layer_extent(session.connection(), layer).bbox
     doc = _tileset_doc(base_url(request), layer, field_view(principal, layer), bbox, lang)
     return JSONResponse(doc, headers={"Vary": VARY})
@@ -249,9 +254,9 @@ def ogc_tile(
     """Return a collection's tile; note the OGC order: zoom, row (y), column (x)."""
     layer = layer_for(principal, collection_id)
     parts = [(layer, field_view(principal, layer))]
-    _check_tms(tms_id, lang)
+    check_tms(tms_id, lang)
     key = tile_key([layer for layer, _ in parts], tile_matrix, tile_col, tile_row)
-    return _tile_response(request, render_tile(session.connection(), parts, key), parts)
+    return tile_response(request, render_tile(session.connection(), parts, key), _public(parts))
 
 
 @router.get("/tileMatrixSets", summary="Tile matrix sets")
@@ -265,5 +270,5 @@ def tile_matrix_sets(request: Request) -> JSONResponse:
 @router.get("/tileMatrixSets/{tms_id}", summary="A tile matrix set definition")
 def tile_matrix_set(tms_id: str, lang: LangDep) -> JSONResponse:
     """Return the WebMercatorQuad definition (OGC Two Dimensional Tile Matrix Set 2.0, JSON)."""
-    _check_tms(tms_id, lang)
+    check_tms(tms_id, lang)
     return JSONResponse(tile_matrix_set_json(), headers={"Cache-Control": "public, max-age=86400"})

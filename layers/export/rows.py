@@ -1,7 +1,7 @@
-"""What an export reads: a source of typed rows (a stored layer now, a query layer later), streamed.
+"""What an export reads: a source of typed rows (a stored layer or a query layer's answer), streamed.
 
 Writers never see a layer: they see an `ExportSource`, its columns and a statement per geometry
-encoding. A future query layer plugs in by building an `ExportSource` of its own.
+encoding; a query layer builds an `ExportSource` of its own (layers/queries/export.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, literal, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
-
-# Private today; the lead makes them public as query_context / where_clauses / order_clauses.
-from layers.features import FeatureQuery, order_clauses, query_context, where_clauses
+from layers.features import FeatureQuery, OutputCrs, order_clauses, query_context, where_clauses
 from layers.policy import FieldView
 from layers.queryables import Queryable, source_table, stale_expression
 from layers.spec import LayerSpec, Storage, Style, Titles
@@ -77,7 +75,8 @@ def stream_rows(
     conn: Connection, stmt: Select[Any], chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[Sequence[Row[Any]]]:
     """Yield the statement's rows in chunks through a server-side cursor (never all rows in memory)."""
-    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+    # Per statement: Connection.execution_options() would change the connection itself for what follows.
+    result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": chunk_rows})
     try:
         yield from result.partitions()
     finally:
@@ -107,21 +106,23 @@ def _column_expr(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery,
     return qs[name].expr
 
 
-def _geometry(layer: LayerSpec, q: FeatureQuery, encoding: GeomEncoding) -> list[ColumnElement[Any]]:
-    geom: ColumnElement[Any] = source_table(layer).c.geom
+def geometry_columns(
+    geom: ColumnElement[Any], kind: GeometryKind, crs: OutputCrs, encoding: GeomEncoding
+) -> list[ColumnElement[Any]]:
+    """Return the `geom` column (and `lon`, `lat` for points written as WKT) of an export statement."""
     if encoding is GeomEncoding.KML:
         return [func.ST_AsKML(geom, literal(7)).label("geom")]
-    if q.crs.srid != 4326:
-        geom = func.ST_Transform(geom, literal(q.crs.srid))
+    if crs.srid != 4326:
+        geom = func.ST_Transform(geom, literal(crs.srid))
     if encoding is GeomEncoding.GEOJSON:
-        flipped = func.ST_FlipCoordinates(geom) if q.crs.flip else geom
-        return [func.ST_AsGeoJSON(flipped, literal(q.crs.digits)).label("geom")]
-    if layer.geometry is not GeometryKind.POINT:
+        flipped = func.ST_FlipCoordinates(geom) if crs.flip else geom
+        return [func.ST_AsGeoJSON(flipped, literal(crs.digits)).label("geom")]
+    if kind is not GeometryKind.POINT:
         geom = func.ST_Multi(geom)
     if encoding is GeomEncoding.WKB:
         return [func.ST_AsBinary(geom).label("geom")]
-    out: list[ColumnElement[Any]] = [func.ST_AsText(geom, literal(q.crs.digits)).label("geom")]
-    if layer.geometry is GeometryKind.POINT:
+    out: list[ColumnElement[Any]] = [func.ST_AsText(geom, literal(crs.digits)).label("geom")]
+    if kind is GeometryKind.POINT:
         point = func.ST_PointOnSurface(geom)
         out += [func.ST_X(point).label("lon"), func.ST_Y(point).label("lat")]
     return out
@@ -135,7 +136,9 @@ def layer_statement(
     table = source_table(layer)
     columns = [_column_expr(layer, qs, q, n).label(n) for n, _ in _column_names(layer, qs, q)]
     stmt = (
-        select(table.c.id.label("id"), *columns, *_geometry(layer, q, encoding))
+        select(
+            table.c.id.label("id"), *columns, *geometry_columns(table.c.geom, layer.geometry, q.crs, encoding)
+        )
         .select_from(from_)
         .where(and_(*where_clauses(layer, q, qs)))
         .order_by(*order_clauses(qs, q.sortby), table.c.id.asc())

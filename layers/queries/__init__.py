@@ -1,0 +1,1 @@
+"""Query layers: spatial questions declared once and served like stored layers."""
