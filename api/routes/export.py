@@ -30,6 +30,8 @@ from layers.export.qgis_project import project_archive, project_document
 from layers.export.rows import ExportSource, Paging, layer_source
 from layers.extent import combined_bbox
 from layers.policy import Principal, field_view, layer_for, readable_layers
+from layers.queries.access import readable_queries
+from layers.queries.params import runs_with_defaults
 from layers.spec import LayerSpec
 
 router = APIRouter(tags=["Export"])
@@ -146,7 +148,9 @@ def qgis_project(
 ) -> Response:
     """Return a QGIS project of OGC API – Features and vector-tile layers of this server; no secret inside."""
     layers = readable_layers(principal)
-    document = project_document(base_url(request), layers, lang, combined_bbox(session.connection(), layers))
+    queries = [spec for spec in readable_queries(principal) if runs_with_defaults(spec.params)]
+    bbox = combined_bbox(session.connection(), layers)
+    document = project_document(base_url(request), layers, lang, bbox, queries)
     disposition = {"Content-Disposition": f'attachment; filename="kendali.{extension}"'}
     if extension == "qgz":
         return Response(project_archive(document), media_type="application/zip", headers=disposition)

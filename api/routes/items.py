@@ -125,10 +125,14 @@ def _selected(request: Request, qs: Mapping[str, Queryable]) -> tuple[str, ...] 
 
 
 def no_repeats(request: Request) -> None:
-    """Refuse a query parameter given more than once."""
+    """Refuse a query parameter given more than once with different values.
+
+    The same value twice is taken once: GDAL repeats the parameters of the URL it was given
+    when it follows a query layer's links, which already carry them.
+    """
     params = request.query_params
     for name in params:
-        if len(params.getlist(name)) > 1:
+        if len(set(params.getlist(name))) > 1:
             raise bad(name, "given more than once", "diberikan lebih dari sekali")
 
 

@@ -120,22 +120,27 @@ def _echo(answer: Answer) -> dict[str, Any]:
 def query_collection_doc(request: Request, spec: QuerySpec, lang: str) -> dict[str, Any]:
     """Return the collection description of a query layer, with its parameters as JSON Schema."""
     base = f"{base_url(request)}/collections/{spec.id}"
+    # Links carry the query's parameters given here, so a client (GDAL, QGIS) that opens
+    # /collections/in_area?district=3 reads that answer when it follows them.
+    given = [(k, v) for k, v in request.query_params.multi_items() if k in spec.params.model_fields]
+    carried = f"?{urlencode(given)}" if given and request.url.path.endswith(spec.id) else ""
+    joined = f"&{urlencode(given)}" if carried else ""
     links = [
-        link(base, "self", JSON, spec.title.pick(lang)),
-        link(f"{base}?f=html", "alternate", HTML),
-        link(f"{base}/items", "items", GEOJSON, "features"),
+        link(f"{base}{carried}", "self", JSON, spec.title.pick(lang)),
+        link(f"{base}?f=html{joined}", "alternate", HTML),
+        link(f"{base}/items{carried}", "items", GEOJSON, "features"),
         link(
-            f"{base}/queryables",
+            f"{base}/queryables{carried}",
             "http://www.opengis.net/def/rel/ogc/1.0/queryables",
             "application/schema+json",
         ),
         link(
             f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "vector tilesets"
         ),
-        link(f"{base}/export?f=gpkg", "enclosure", "application/geopackage+sqlite3", "GeoPackage"),
+        link(f"{base}/export?f=gpkg{joined}", "enclosure", "application/geopackage+sqlite3", "GeoPackage"),
     ]
     if spec.summary is not None:
-        links.append(link(f"{base}/summary", "describedby", JSON, "summary"))
+        links.append(link(f"{base}/summary{carried}", "describedby", JSON, "summary"))
     return {
         "id": spec.id,
         "title": spec.title.pick(lang),

@@ -20,6 +20,8 @@ from layers.agencies import AGENCIES
 from layers.export.qml import GEOMETRY_CODE, OTHER_LABEL, QGIS_VERSION, QML_DOCTYPE, Legend, renderer_element
 from layers.export.qml import symbol_element as qml_symbol
 from layers.export.rows import style_attribute
+from layers.policy import Guarded
+from layers.queries.spec import QuerySpec
 from layers.spec import Access, LayerSpec, Titles
 
 AUTHCFG = "kendali"  # QGIS auth configuration ids are seven characters
@@ -35,6 +37,7 @@ AUTH_NOTE = Titles(
     "once in Settings > Options > Authentication (Basic: your kendali user name and password). "
     "This file holds no secret.",
 )
+QUERY_GROUP = Titles("Kueri (parameter bawaan)", "Queries (default parameters)")
 _WKB_NAMES = {GeometryKind.POINT: "Point", GeometryKind.LINE: "Line", GeometryKind.POLYGON: "Polygon"}
 
 
@@ -49,7 +52,7 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def oapif_source(base_url: str, layer: LayerSpec) -> str:
+def oapif_source(base_url: str, layer: Guarded) -> str:
     """Return the OAPIF provider's data source for a layer (authcfg only for layers that need signing in)."""
     parts = {
         "pagingEnabled": "true",
@@ -144,6 +147,41 @@ def _vector_layer(base_url: str, layer: LayerSpec, lang: str) -> ET.Element:
     return element
 
 
+def _query_layer(base_url: str, spec: QuerySpec, lang: str) -> ET.Element:
+    """Return a query layer read through OAPIF with its default parameters."""
+    element = ET.Element("maplayer", type="vector", geometry=_WKB_NAMES[spec.geometry])
+    element.set("wkbType", "Point" if spec.geometry is GeometryKind.POINT else spec.geometry.postgis_type())
+    ET.SubElement(element, "id").text = f"kendali_{spec.id}_query"
+    ET.SubElement(element, "datasource").text = oapif_source(base_url, spec)
+    ET.SubElement(element, "layername").text = spec.title.pick(lang)
+    ET.SubElement(element, "abstract").text = spec.description.pick(lang)
+    _srs(ET.SubElement(element, "srs"), 4326)
+    ET.SubElement(element, "provider", encoding="UTF-8").text = "OAPIF"
+    legend = Legend(spec.id, spec.title, spec.geometry, spec.style, spec.style_attribute, spec.labels)
+    element.append(renderer_element(legend, lang))
+    return element
+
+
+def _query_tree(tree: ET.Element, base_url: str, queries: Sequence[QuerySpec], lang: str) -> None:
+    if not queries:
+        return
+    group = ET.SubElement(
+        tree, "layer-tree-group", name=QUERY_GROUP.pick(lang), checked="Qt::Unchecked", expanded="0"
+    )
+    ET.SubElement(group, "customproperties")
+    for spec in queries:
+        ET.SubElement(
+            group,
+            "layer-tree-layer",
+            id=f"kendali_{spec.id}_query",
+            name=spec.title.pick(lang),
+            source=oapif_source(base_url, spec),
+            providerKey="OAPIF",
+            checked="Qt::Unchecked",
+            expanded="0",
+        )
+
+
 def _tile_layer(base_url: str, layer: LayerSpec, lang: str) -> ET.Element:
     element = ET.Element("maplayer", type="vector-tile")
     ET.SubElement(element, "id").text = f"kendali_{layer.id}_tiles"
@@ -155,7 +193,7 @@ def _tile_layer(base_url: str, layer: LayerSpec, lang: str) -> ET.Element:
     return element
 
 
-def _tree(root: ET.Element, base_url: str, layers: Sequence[LayerSpec], lang: str) -> None:
+def _tree(root: ET.Element, base_url: str, layers: Sequence[LayerSpec], lang: str) -> ET.Element:
     tree = ET.SubElement(root, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
     for code, agency in AGENCIES.items():
@@ -181,6 +219,7 @@ def _tree(root: ET.Element, base_url: str, layers: Sequence[LayerSpec], lang: st
                     checked=checked,
                     expanded="0",
                 )
+    return tree
 
 
 def _canvas(root: ET.Element, bbox: BBox) -> None:
@@ -197,20 +236,29 @@ def _canvas(root: ET.Element, bbox: BBox) -> None:
 
 
 def project_document(
-    base_url: str, layers: Sequence[LayerSpec], lang: str = "id", bbox: BBox | None = None
+    base_url: str,
+    layers: Sequence[LayerSpec],
+    lang: str = "id",
+    bbox: BBox | None = None,
+    queries: Sequence[QuerySpec] = (),
 ) -> str:
-    """Return a QGIS project (.qgs XML): every layer as OAPIF and vector tiles, grouped by agency."""
+    """Return a QGIS project (.qgs XML): every layer as OAPIF and vector tiles, grouped by agency.
+
+    Query layers that run without parameters come last, unchecked, in a group of their own.
+    """
     base = base_url.rstrip("/")
     root = ET.Element("qgis", projectname=PROJECT_TITLE.pick(lang), version=QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = PROJECT_TITLE.pick(lang)
     _srs(ET.SubElement(root, "projectCrs"), AMBON_UTM_SRID)
-    _tree(root, base, layers, lang)
+    _query_tree(_tree(root, base, layers, lang), base, queries, lang)
     _canvas(root, bbox or AMBON_BBOX)
     project_layers = ET.SubElement(root, "projectlayers")
     for layer in layers:
         project_layers.append(_vector_layer(base, layer, lang))
         project_layers.append(_tile_layer(base, layer, lang))
+    for spec in queries:
+        project_layers.append(_query_layer(base, spec, lang))
     metadata = ET.SubElement(root, "projectMetadata")
     ET.SubElement(metadata, "title").text = PROJECT_TITLE.pick(lang)
     ET.SubElement(metadata, "abstract").text = AUTH_NOTE.pick(lang)

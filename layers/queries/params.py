@@ -246,3 +246,12 @@ def describe_params(model: type[BaseModel], lang: str) -> dict[str, Any]:
     if "$defs" in schema:
         out["$defs"] = schema["$defs"]
     return out
+
+
+def runs_with_defaults(model: type[BaseModel]) -> bool:
+    """Return whether a query can run with no parameter given (a client without a form can open it)."""
+    try:
+        parse_params(model, {})
+    except InvalidInput:
+        return False
+    return True

@@ -174,3 +174,13 @@ def test_a_query_that_runs_past_its_time_limit_says_so(
     assert response.status_code == 503
     body = response.json()
     assert "time limit" in body["detail"] and body["time_limit_s"] == 0.001
+
+
+def test_qgis_project_offers_the_queries_that_run_without_parameters(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    project = client.get("/qgis/project.qgs", headers=staff).text
+    assert "kendali_waste_clusters_query" in project and "typename='waste_clusters'" in project
+    assert "kendali_flood_zones_query" in project
+    assert "kendali_in_area_query" not in project  # needs a place: no form in QGIS to give it
+    assert "_query" not in client.get("/qgis/project.qgs").text
