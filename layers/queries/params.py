@@ -142,7 +142,7 @@ GeometryValue = Annotated[
 Names = Annotated[
     tuple[str, ...],
     BeforeValidator(_names),
-    WithJsonSchema({"type": "string", "description": "comma-separated", "examples": ["cctv,dumping_points"]}),
+    WithJsonSchema({"type": "string", "description": "comma-separated"}),
 ]
 
 

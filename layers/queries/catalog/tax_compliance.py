@@ -97,6 +97,7 @@ def day_start(day: date) -> datetime:
 
 
 def _readable(ctx: QueryContext) -> bool:
+    """Whether the caller may read the taxpayers and run this query (else the statement yields nothing)."""
     return allows(ctx.principal, Action.READ, LAYER) and may_read(ctx.principal, QUERIES[0])
 
 
@@ -226,7 +227,9 @@ def _flagged(ctx: QueryContext, params: TaxComplianceParams) -> Any:
             func.to_char(d.c.day, "YYYY-MM-DD").label("day"),
             d.c.day_amount,
             d.c.median_daily_amount,
-            (d.c.day_amount / func.nullif(d.c.median_daily_amount, 0)).label("share_of_median"),
+            (d.c.day_amount / func.nullif(d.c.median_daily_amount, 0.0, type_=Float)).label(
+                "share_of_median"
+            ),
             since.label("offline_since"),
             days.label("days_offline"),
             func.coalesce(offline, False).label("is_offline"),

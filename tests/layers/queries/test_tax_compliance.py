@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,23 @@ from layers.tables import asset_status, assets, observations
 SPEC = QUERIES[0]
 ANALYST = principal_for("analis", ["bpprd-analyst"], kind="user")
 OPERATOR = principal_for("operator", ["bpprd-operator"], kind="user")
-AMOUNTS = ("latest_amount", "median_amount", "share_of_median")
+AMOUNTS = ("day", "day_amount", "median_daily_amount", "share_of_median")
 STALE_AFTER = LAYER.status.stale_after  # type: ignore[union-attr]
+WIT = timedelta(hours=9)
+DAY = timedelta(days=1)
+MIN_HISTORY = 3
+# A tapping box's running total through a local day: (WIT hour, share of the day's sales so far).
+THROUGH_THE_DAY = ((9, 0.2), (15, 0.6), (22, 1.0))
+Step = tuple[datetime, str, float | None]
+
+
+def _clock() -> tuple[datetime, datetime]:
+    """Return a "now" at 10:00 WIT (the latest one on the real clock) and the UTC moment its day began."""
+    real = datetime.now(UTC).replace(microsecond=0)
+    midnight = datetime.combine((real + WIT).date(), time(), tzinfo=UTC) - WIT
+    if real < midnight + timedelta(hours=10):
+        midnight -= DAY
+    return midnight + timedelta(hours=10), midnight
 
 
 def _run(
@@ -49,10 +64,22 @@ def _offline_since(latest: Any, history: pd.DataFrame, now: datetime) -> datetim
     return latest.observed_at if latest.observed_at < now - STALE_AFTER else None
 
 
-def _median(latest: Any, history: pd.DataFrame, window_days: int) -> float:
-    start = latest.observed_at - timedelta(days=window_days)
-    past = history[(history.observed_at >= start) & (history.observed_at < latest.observed_at)].value.dropna()
-    return float(np.median(past)) if len(past) else float("nan")
+def _daily_amounts(obs: pd.DataFrame) -> pd.Series:
+    """Each taxpayer's amount per Ambon day: the last value it reported that day."""
+    valued = obs[obs.value.notna()].sort_values("observed_at")
+    day = (valued.observed_at.dt.tz_convert("UTC") + WIT).dt.date
+    return valued.groupby([valued.asset_id, day.rename("day")]).value.last()
+
+
+def _judge(days: pd.Series, today: date, window: int) -> tuple[date | None, float, float]:
+    """Return the judged day, its amount and the median of the days before it (NaN below the minimum)."""
+    recent = days[[today - timedelta(days=window) <= d < today for d in days.index]]
+    if recent.empty:
+        return None, float("nan"), float("nan")
+    judged = max(recent.index)
+    history = days[[judged - timedelta(days=window) <= d < judged for d in days.index]]
+    median = float(np.median(history)) if len(history) >= MIN_HISTORY else float("nan")
+    return judged, float(days[judged]), median
 
 
 def _expected(
@@ -89,14 +116,17 @@ def _expected(
         .all()
     )
     groups = dict(tuple(obs.groupby("asset_id")))
+    today = (now + WIT).date()
+    daily = _daily_amounts(obs[obs.observed_at < now])
+    by_asset = {k: v.droplevel(0) for k, v in daily.groupby(level=0)}
     empty = obs.iloc[0:0]
     out = []
     for asset_id, row in latest.iterrows():
         history = groups.get(asset_id, empty)
         since = _offline_since(row, history, now)
         days = (now - since).total_seconds() / 86400 if since is not None else float("nan")
-        median = _median(row, history, window) if not pd.isna(row.status) else float("nan")
-        low = bool(row.value == row.value and median > 0 and row.value < share * median)
+        judged, amount, median = _judge(by_asset.get(asset_id, pd.Series(dtype=float)), today, window)
+        low = bool(median > 0 and amount < share * median)
         offline = bool(days > offline_days)
         if low or offline:
             reason = "both" if low and offline else "offline" if offline else "low_amount"
@@ -106,8 +136,9 @@ def _expected(
                     "reason": reason,
                     "offline_since": since,
                     "days_offline": days,
-                    "latest_amount": row.value,
-                    "median_amount": median,
+                    "day": judged.isoformat() if judged else None,
+                    "day_amount": amount,
+                    "median_daily_amount": median,
                 }
             )
     return pd.DataFrame(out).set_index("id").sort_index()
@@ -137,79 +168,137 @@ def _taxpayer(conn: Connection, n: int) -> int:
     )
 
 
-def _report(
-    conn: Connection, asset_id: int, now: datetime, steps: Sequence[tuple[float, str, float | None]]
-) -> None:
-    """Report (days ago, status, amount) triples for one taxpayer."""
+def _report(conn: Connection, asset_id: int, steps: Sequence[Step]) -> None:
+    """Report (observed_at, status, amount) triples for one taxpayer."""
     reports = [
-        StatusReport(status=s, observed_at=now - timedelta(days=d), source="test", asset_id=asset_id, value=v)
-        for d, s, v in steps
+        StatusReport(status=s, observed_at=at, source="test", asset_id=asset_id, value=v)
+        for at, s, v in steps
     ]
     assert all(r.outcome == "accepted" for r in write_reports(conn, OPERATOR, reports))
 
 
-def _scenarios(conn: Connection, now: datetime) -> dict[str, int]:
-    """Taxpayers with 20-day histories: steady, dropped, offline, back online low, both, silent."""
-    ids = {
-        name: _taxpayer(conn, n)
-        for n, name in enumerate(["steady", "dropped", "offline", "back", "both", "silent"])
-    }
-    daily = [(float(d), "online", 1_000_000.0 + 10_000 * d) for d in range(20, 0, -1)]
-    _report(conn, ids["steady"], now, [*daily, (0.01, "online", 950_000.0)])
-    _report(conn, ids["dropped"], now, [*daily, (0.01, "online", 200_000.0)])
-    offline_run = [(5.0, "offline", None), (3.0, "offline", None), (0.01, "offline", None)]
-    _report(conn, ids["offline"], now, [*daily[:14], *offline_run])
-    _report(conn, ids["back"], now, [*daily[:14], (5.0, "offline", None), (0.01, "online", 100_000.0)])
-    _report(conn, ids["both"], now, [*daily[:14], (5.0, "online", 100_000.0)])  # low, then silent
-    _report(conn, ids["silent"], now, daily[:16])  # last report 5 days ago, online
+def _days(midnight: datetime, amounts: Mapping[int, float]) -> list[Step]:
+    """Hourly-ish running totals through each local day, given {days before today: the day's amount}."""
+    return [
+        (midnight - d * DAY + timedelta(hours=h), "online", round(amount * part, -2))
+        for d, amount in sorted(amounts.items(), reverse=True)
+        for h, part in THROUGH_THE_DAY
+    ]
+
+
+def _at(midnight: datetime, days_ago: int, hour: float) -> datetime:
+    return midnight - days_ago * DAY + timedelta(hours=hour)
+
+
+def _scenarios(conn: Connection, midnight: datetime) -> dict[str, int]:
+    """Taxpayers with 20-day histories: steady, dropped, recovered, offline, back, both, silent, new."""
+    names = [
+        "steady",
+        "dropped",
+        "recovered",
+        "corrected",
+        "offline",
+        "back",
+        "both",
+        "silent",
+        "two",
+        "three",
+    ]
+    ids = {name: _taxpayer(conn, n) for n, name in enumerate(names)}
+    usual = {d: 1_000_000.0 + 10_000 * d for d in range(20, 0, -1)}
+    older = {d: a for d, a in usual.items() if d >= 7}
+    # This morning's running total is far below a whole day's, and today is never judged.
+    morning = (_at(midnight, 0, 8), "online", 150_000.0)
+    _report(conn, ids["steady"], [*_days(midnight, usual), morning])
+    _report(conn, ids["dropped"], [*_days(midnight, {**usual, 1: 200_000.0}), morning])
+    # A big drop three days ago, then a normal day: yesterday is judged, and it is fine.
+    _report(conn, ids["recovered"], [*_days(midnight, {**usual, 3: 150_000.0}), morning])
+    # A voided bill lowers yesterday's running total late: the day closes on its last value, not its highest.
+    late = [(_at(midnight, 1, 12), "online", 1_200_000.0), (_at(midnight, 1, 23.5), "online", 400_000.0)]
+    _report(conn, ids["corrected"], [*_days(midnight, {d: a for d, a in usual.items() if d > 1}), *late])
+    offline_run = [(_at(midnight, d, h), "offline", None) for d, h in ((5, 12), (3, 12), (0, 8))]
+    _report(conn, ids["offline"], [*_days(midnight, older), *offline_run])
+    # Back online yesterday evening only, then offline again; the box reports this morning.
+    back = [(_at(midnight, 5, 12), "offline", None), (_at(midnight, 1, 20), "online", 300_000.0)]
+    _report(
+        conn, ids["back"], [*_days(midnight, older), *back, (_at(midnight, 1, 21), "offline", None), morning]
+    )
+    _report(conn, ids["both"], _days(midnight, {**older, 5: 100_000.0}))  # low, then silent
+    _report(conn, ids["silent"], _days(midnight, {d: a for d, a in usual.items() if d >= 5}))
+    # Too little history for a median with two days before the drop; enough with three.
+    _report(conn, ids["two"], [*_days(midnight, {3: 1e6, 2: 1e6, 1: 1e5}), morning])
+    _report(conn, ids["three"], [*_days(midnight, {4: 1e6, 3: 1e6, 2: 1e6, 1: 1e5}), morning])
     return ids
 
 
 def test_built_histories_get_the_expected_reasons(conn: Connection) -> None:
-    now = datetime.now(UTC)
-    ids = _scenarios(conn, now)
+    now, midnight = _clock()
+    ids = _scenarios(conn, midnight)
     got = _run(conn, {"offline_days": "3"}, now)
-    assert ids["steady"] not in got.index
+    for name in ("steady", "recovered", "two"):
+        assert ids[name] not in got.index, name
+    yesterday = (midnight + WIT - DAY).date().isoformat()
     assert got.loc[ids["dropped"], "reason"] == "low_amount"
+    assert got.loc[ids["dropped"], "day"] == yesterday
+    assert got.loc[ids["dropped"], "day_amount"] == 200_000.0
+    assert got.loc[ids["dropped"], "median_daily_amount"] == 1_000_000.0 + 10_000 * 11  # days 2..20
+    assert got.loc[ids["corrected"], "reason"] == "low_amount"
+    assert got.loc[ids["corrected"], "day_amount"] == 400_000.0
     assert got.loc[ids["offline"], "reason"] == "offline"
-    assert got.loc[ids["offline"], "offline_since"] == now - timedelta(days=5)
-    assert got.loc[ids["silent"], "offline_since"] == now - timedelta(days=5)
-    # "back" came back online, so only its amount is low now.
+    assert got.loc[ids["offline"], "offline_since"] == _at(midnight, 5, 12)
+    assert got.loc[ids["silent"], "offline_since"] == _at(midnight, 5, 22)
+    # "back" came back online, so only its amount (a short evening) is low now.
     assert got.loc[ids["back"], "reason"] == "low_amount"
+    assert got.loc[ids["back"], "day_amount"] == 300_000.0
     assert got.loc[ids["both"], "reason"] == "both"
+    assert got.loc[ids["three"], "reason"] == "low_amount"
+
+
+def test_a_box_silent_longer_than_the_window_is_not_judged_on_amount(conn: Connection) -> None:
+    now, midnight = _clock()
+    ids = _scenarios(conn, midnight)
+    got = _run(conn, {"window_days": "7"}, now)
+    assert got.loc[ids["offline"], "day"] == (midnight + WIT - 7 * DAY).date().isoformat()
+    gone = _taxpayer(conn, 99)
+    _report(conn, gone, _days(midnight, {d: 1e6 if d > 8 else 1e5 for d in range(20, 7, -1)}))
+    judged = _run(conn, {"window_days": "30"}, now).loc[gone]
+    assert judged.reason == "both"
+    not_judged = _run(conn, {"window_days": "7"}, now).loc[gone]
+    assert not_judged.reason == "offline"
+    assert pd.isna(not_judged.day)
+    assert pd.isna(not_judged.median_daily_amount)
 
 
 @pytest.mark.parametrize(
     ("offline_days", "share", "window"), [(3, 0.5, 30), (0.5, 0.9, 7), (4.5, 0.2, 90), (1, 1.0, 14)]
 )
 def test_flags_match_pandas(conn: Connection, offline_days: float, share: float, window: int) -> None:
-    now = datetime.now(UTC)
-    _scenarios(conn, now)
+    now, midnight = _clock()
+    _scenarios(conn, midnight)
     got = _run(conn, {"offline_days": offline_days, "share": share, "window_days": window}, now)
     expected = _expected(conn, now, offline_days, share, window)
-    assert len(expected) > 0
+    assert (expected.reason != "offline").any()
     assert got.index.tolist() == expected.index.tolist()
     assert got.reason.tolist() == expected.reason.tolist()
     assert (got.offline_since.isna() == expected.offline_since.isna()).all()
     known = expected.offline_since.notna()
     assert (got.offline_since[known] == expected.offline_since[known]).all()
-    np.testing.assert_allclose(
-        got.days_offline.astype(float), expected.days_offline, rtol=1e-9, equal_nan=True
-    )
-    np.testing.assert_allclose(
-        got.median_amount.astype(float), expected.median_amount, rtol=1e-9, equal_nan=True
-    )
+    assert got.day.fillna("").tolist() == expected.day.fillna("").tolist()
+    for column in ("days_offline", "day_amount", "median_daily_amount"):
+        np.testing.assert_allclose(
+            got[column].astype(float), expected[column], rtol=1e-9, equal_nan=True, err_msg=column
+        )
     np.testing.assert_allclose(
         got.share_of_median.astype(float),
-        expected.latest_amount / expected.median_amount,
+        expected.day_amount / expected.median_daily_amount,
         rtol=1e-9,
         equal_nan=True,
     )
 
 
 def test_operator_gets_the_rows_without_amounts(conn: Connection) -> None:
-    now = datetime.now(UTC)
-    _scenarios(conn, now)
+    now, midnight = _clock()
+    _scenarios(conn, midnight)
     analyst = _run(conn, {}, now, ANALYST)
     operator = _run(conn, {}, now, OPERATOR)
     assert set(AMOUNTS) <= set(analyst.columns)

@@ -2,11 +2,13 @@
 // feature API's editing path with If-Match, and a summary of what lies inside each one.
 
 /* global maplibregl, terraDraw, terraDrawMaplibreGlAdapter */
+import { summaryElement } from "./area-summary.js";
 import { ApiError, download, getJson, sendJson } from "./api.js";
 import { openDetails } from "./details.js";
 import { formatNumber, lang, t } from "./i18n.js";
 import { refreshCounts } from "./layers-panel.js";
 import { highlight, map, reloadLayer } from "./map.js";
+import { hasQuery } from "./queries.js";
 import { canEdit, state } from "./state.js";
 import { toast } from "./toast.js";
 
@@ -20,6 +22,11 @@ let editingId = null; // Terra Draw's id of the shape being reshaped
 
 export function isDrawing() {
   return mode !== null;
+}
+
+// The area a query may use: the response area shown in the panel, else the shape just drawn.
+export function selectedAreaGeometry() {
+  return selected?.geometry || drawnGeometry;
 }
 
 export function initDrawing() {
@@ -186,6 +193,7 @@ function changed() {
 
 function closeArea() {
   selected = null;
+  summaryRun++;
   highlight(null);
   document.getElementById("area-panel").hidden = true;
   updateButtons();
@@ -210,15 +218,47 @@ function wkt(geometry) {
   return `MULTIPOLYGON(${geometry.coordinates.map((p) => `(${p.map(ring).join(", ")})`).join(", ")})`;
 }
 
-// What lies inside: counts per status of every visible live layer within the area.
+let summaryRun = 0;
+
+// What lies inside the area, shown in the area panel with a button for the area's situation report.
 async function summarize(feature) {
+  const mine = ++summaryRun;
+  const live = state.collections.filter((c) => c.id !== LAYER && Object.keys(state.counts.get(c.id)?.statuses || {}).length);
+  const list = hasQuery("in_area") ? await inAreaSummary(feature.id) : await countsInside(feature, live);
+  if (mine !== summaryRun) return; // another area was opened meanwhile
   const panel = document.getElementById("area-panel");
-  panel.replaceChildren();
   const heading = document.createElement("h3");
   heading.textContent = `${t("draw.inside")}: ${feature.properties.name || ""}`;
-  panel.append(heading);
+  panel.replaceChildren(heading);
+  const report = document.createElement("button");
+  report.type = "button";
+  report.id = "area-report";
+  report.textContent = t("report.area");
+  report.addEventListener("click", () => {
+    const layers = live.map((c) => c.id).slice(0, 20).join(",");
+    const q = new URLSearchParams({ area: String(feature.id), layers, lang: lang(), download: "true" });
+    download(`/report?${q}`, "laporan-area.html").catch((err) => toast(err.message, "error"));
+  });
+  panel.append(list, report);
+  panel.hidden = false;
+}
+
+// The in-area query's summary of a stored area: counts per layer and status, hectares, districts.
+async function inAreaSummary(areaId) {
+  try {
+    const doc = await getJson(`/collections/in_area/summary?area_id=${encodeURIComponent(areaId)}&lang=${lang()}`);
+    return summaryElement(doc.summary);
+  } catch (err) {
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = err.message;
+    return p;
+  }
+}
+
+// Without the in-area query: counts per status of every visible live layer within the area.
+async function countsInside(feature, live) {
   const filter = encodeURIComponent(`S_INTERSECTS(geometry, ${wkt(feature.geometry)})`);
-  const live = state.collections.filter((c) => c.id !== LAYER && Object.keys(state.counts.get(c.id)?.statuses || {}).length);
   const results = await Promise.all(live.map((c) => getJson(`/collections/${c.id}/counts?filter=${filter}`).catch(() => null)));
   const list = document.createElement("ul");
   list.className = "inside";
@@ -231,15 +271,5 @@ async function summarize(feature) {
     li.textContent = `${c.title}: ${formatNumber(counts.total)}${parts.length ? ` (${parts.join(", ")})` : ""}`;
     list.append(li);
   });
-  const report = document.createElement("button");
-  report.type = "button";
-  report.id = "area-report";
-  report.textContent = t("report.area");
-  report.addEventListener("click", () => {
-    const layers = live.map((c) => c.id).slice(0, 20).join(",");
-    const q = new URLSearchParams({ area: String(feature.id), layers, lang: lang(), download: "true" });
-    download(`/report?${q}`, "laporan-area.html").catch((err) => toast(err.message, "error"));
-  });
-  panel.append(list, report);
-  panel.hidden = false;
+  return list;
 }

@@ -4,12 +4,13 @@ import { alertArrived, loadAlerts } from "./alerts.js";
 import { capabilities, download, getJson, onUnauthorized } from "./api.js";
 import { initAuth, loadMe, onSessionChange } from "./auth.js";
 import { closeDetails, onOpen, openDetails, refreshDetailsIfShown } from "./details.js";
-import { areaSelected, initDrawing, isDrawing, renderDrawTools } from "./draw.js";
+import { areaSelected, initDrawing, isDrawing, renderDrawTools, selectedAreaGeometry } from "./draw.js";
 import { formatTime, initialLang, lang, onLangChange, setLang, t } from "./i18n.js";
 import { renderKpis } from "./kpi.js";
 import { countsChanged, onCounts, refreshAllCounts, renderBasemaps, renderLayers } from "./layers-panel.js";
 import * as live from "./live.js";
 import { allStyleLayers, applyLive, collectionOf, createMap, loadStyle, map, reloadLayer } from "./map.js";
+import { initQueries, isPicking, setQueryLayers } from "./queries.js";
 import { initReport, renderReportButton } from "./report.js";
 import { initSearch } from "./search.js";
 import { setCollections, state } from "./state.js";
@@ -17,10 +18,13 @@ import { toast } from "./toast.js";
 
 const CLICK_TOLERANCE_PX = 5;
 
+// Query layers are listed beside stored layers but only draw with parameters: they go to the Queries panel.
 async function loadCollections() {
   const doc = await getJson(`/collections?lang=${lang()}`);
+  const isQuery = (c) => c["kendali:kind"] === "query";
   state.counts.clear();
-  setCollections(doc.collections);
+  setCollections(doc.collections.filter((c) => !isQuery(c)));
+  setQueryLayers(doc.collections.filter(isQuery));
 }
 
 // Everything that depends on who is signed in: run at start, after sign-in/out and when a session ends.
@@ -54,7 +58,7 @@ function pick(event) {
 
 function wireMap() {
   map.on("click", (event) => {
-    if (isDrawing()) return;
+    if (isDrawing() || isPicking()) return;
     const feature = pick(event);
     if (!feature) return;
     const count = feature.properties.point_count ?? feature.properties.count;
@@ -65,7 +69,7 @@ function wireMap() {
     openDetails(collectionOf(feature.layer.id), feature.id).catch((err) => toast(err.message, "error"));
   });
   map.on("mousemove", (event) => {
-    if (!isDrawing()) map.getCanvas().style.cursor = pick(event) ? "pointer" : "";
+    if (!isDrawing() && !isPicking()) map.getCanvas().style.cursor = pick(event) ? "pointer" : "";
   });
 }
 
@@ -106,6 +110,7 @@ async function main() {
   initSearch();
   initDrawing();
   initReport();
+  initQueries({ drawnGeometry: selectedAreaGeometry });
   onOpen((layerId, feature) => areaSelected(layerId, feature));
   onCounts(() => renderKpis());
   onSessionChange(() => loadSession());
