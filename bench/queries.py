@@ -1,6 +1,6 @@
 """Benchmark every query layer at scale: the whole HTTP path next to its bare SQL in PostGIS.
 
-Usage: .venv/bin/python bench/queries.py [--scale 500] [--requests 10]
+Usage: .venv/bin/python bench/queries.py [--scale 500] [--only LABEL-PART]
 (scale 500 is about 1,000,000 assets; the first run loads them into the `kendali_bench` database.)
 
 "http" is GET /collections/{id}/items?limit=1000 (parameters parsed, answer built, a page of 1,000 and
@@ -94,6 +94,7 @@ def main() -> None:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=500)
+    parser.add_argument("--only", default="", help="run only the workloads whose label contains this")
     args = parser.parse_args()
     url, engine = bench_database(args.scale)
     with engine.connect() as conn:
@@ -107,6 +108,8 @@ def main() -> None:
         httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=120) as http,
     ):
         for label, query_id, params, count in workloads(engine, rng):
+            if args.only not in label:
+                continue
             matched: list[int] = []
 
             def over_http(

@@ -212,7 +212,10 @@ def query_items(
     answer, ctx = _run(request, session, principal, spec, FEATURE_PARAMS)
     q, crs = feature_query(request, answer_queryables(answer))
     page, matched = fetch_page(ctx.conn, answer, q)
-    extra: dict[str, Any] = {"kendali:parameters": _echo(answer)}
+    extra: dict[str, Any] = {
+        "kendali:parameters": _echo(answer),
+        "kendali:columns": {c.name: {"title": c.title.pick(lang), "unit": c.unit} for c in answer.columns},
+    }
     if spec.summary is not None:
         extra["kendali:summary"] = spec.summary(ctx, answer.params)
     return page_response(request, spec.id, spec.title.pick(lang), lang, q, page, matched, crs, extra)

@@ -81,6 +81,7 @@ def test_pages_follow_cursors_and_cover_the_whole_answer(
     whole = client.get(ITEMS, params={**params, "limit": 10000}, headers=staff).json()
     assert whole["numberMatched"] == whole["numberReturned"] > 7
     assert whole["kendali:parameters"]["layers"] == ["dumping_points", "cctv"]
+    assert whole["kendali:columns"]["name"]["title"] == "Nama"  # Indonesian by default, for table headers
     paged = [f["id"] for f in _all_pages(client, staff, {**params, "limit": 7})]
     assert paged == sorted(paged) == [f["id"] for f in whole["features"]]
     box = shapely.from_wkt(area)

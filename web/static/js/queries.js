@@ -217,7 +217,7 @@ function renderResult() {
   const panel = document.getElementById("query-result");
   panel.replaceChildren(header);
   if (doc["kendali:summary"]) panel.append(summaryBlock(doc["kendali:summary"]));
-  panel.append(features.length ? resultTable(q, features) : el("p", { className: "empty" }, t("queries.empty")));
+  panel.append(features.length ? resultTable(q, features, doc["kendali:columns"] || {}) : el("p", { className: "empty" }, t("queries.empty")));
   panel.hidden = false;
 }
 
@@ -241,9 +241,15 @@ function swatchColor(q, properties) {
   return (attr && style.by_status?.[String(properties[attr])]) || style.color;
 }
 
-function resultTable(q, features) {
+function columnTitle(info, name) {
+  const column = info[name];
+  if (!column) return name.replaceAll("_", " ");
+  return column.unit ? `${column.title} (${column.unit})` : column.title;
+}
+
+function resultTable(q, features, info) {
   const columns = Object.keys(features[0].properties || {});
-  const head = el("tr", {}, el("th", {}, ""), ...columns.map((c) => el("th", { scope: "col" }, c.replaceAll("_", " "))));
+  const head = el("tr", {}, el("th", {}, ""), ...columns.map((c) => el("th", { scope: "col" }, columnTitle(info, c))));
   const body = document.createDocumentFragment();
   for (const f of features) {
     const swatch = el("span", { className: "dot" });
