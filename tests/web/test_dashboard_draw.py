@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -25,20 +26,27 @@ AREA = {
 }
 
 
-@pytest.fixture
-def editor(engine: Engine) -> Iterator[str]:
+@contextmanager
+def committed_editor(engine: Engine, username: str, password: str, display_name: str) -> Iterator[str]:
     """A committed BPBD editor; they and the areas they drew are removed afterwards."""
     with engine.begin() as conn:
-        create_user(conn, USERNAME, PASSWORD, ["bpbd-editor"], display_name="Uji BPBD")
-    yield USERNAME
+        create_user(conn, username, password, ["bpbd-editor"], display_name=display_name)
+    yield username
     with engine.begin() as conn:
         ids = (
-            conn.execute(text("SELECT id FROM areas WHERE created_by = :u"), {"u": USERNAME}).scalars().all()
+            conn.execute(text("SELECT id FROM areas WHERE created_by = :u"), {"u": username}).scalars().all()
         )
         conn.execute(text("DELETE FROM area_versions WHERE area_id = ANY(:ids)"), {"ids": list(ids)})
-        conn.execute(text("DELETE FROM audit_log WHERE actor = :u"), {"u": USERNAME})
+        conn.execute(text("DELETE FROM audit_log WHERE actor = :u"), {"u": username})
         conn.execute(text("DELETE FROM areas WHERE id = ANY(:ids)"), {"ids": list(ids)})
-        conn.execute(text("DELETE FROM users WHERE username = :u"), {"u": USERNAME})
+        conn.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+
+
+@pytest.fixture
+def editor(engine: Engine) -> Iterator[str]:
+    """A committed BPBD editor who draws areas."""
+    with committed_editor(engine, USERNAME, PASSWORD, "Uji BPBD") as name:
+        yield name
 
 
 def click_corners(page: Page) -> None:

@@ -10,12 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from layers.auth import create_user
 from layers.queries.catalog import QUERIES
 from tests.web._browser import Recorder, open_dashboard, screenshot
-from tests.web.test_dashboard_draw import click_corners
+from tests.web.test_dashboard_draw import click_corners, committed_editor
 
 PASSWORD = "sandi-kueri-123"
 USERNAME = "dash_query_bpbd"
@@ -24,17 +23,8 @@ USERNAME = "dash_query_bpbd"
 @pytest.fixture
 def staff(engine: Engine) -> Iterator[str]:
     """A committed BPBD editor (staff who may run queries and draw areas); removed with their areas."""
-    with engine.begin() as conn:
-        create_user(conn, USERNAME, PASSWORD, ["bpbd-editor"], display_name="Uji Kueri")
-    yield USERNAME
-    with engine.begin() as conn:
-        ids = (
-            conn.execute(text("SELECT id FROM areas WHERE created_by = :u"), {"u": USERNAME}).scalars().all()
-        )
-        conn.execute(text("DELETE FROM area_versions WHERE area_id = ANY(:ids)"), {"ids": list(ids)})
-        conn.execute(text("DELETE FROM audit_log WHERE actor = :u"), {"u": USERNAME})
-        conn.execute(text("DELETE FROM areas WHERE id = ANY(:ids)"), {"ids": list(ids)})
-        conn.execute(text("DELETE FROM users WHERE username = :u"), {"u": USERNAME})
+    with committed_editor(engine, USERNAME, PASSWORD, "Uji Kueri") as name:
+        yield name
 
 
 def sign_in(page: Page, username: str) -> None:
