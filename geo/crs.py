@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from pyproj import CRS, Transformer
 
+from geo.digits import whole_number
+
 STORAGE_SRID = 4326
 WEB_MERCATOR_SRID = 3857
 AMBON_UTM_SRID = 32752  # WGS 84 / UTM zone 52S
@@ -69,9 +71,9 @@ def parse_crs_uri(uri: str) -> tuple[int, bool]:
         code = text[5:]
     elif text.upper().startswith("[EPSG:") and text.endswith("]"):
         code = text[6:-1]
-    if code is None or not code.isdigit() or int(code) not in SUPPORTED_SRIDS:
+    srid = whole_number(code, 6) if code is not None else None
+    if srid is None or srid not in SUPPORTED_SRIDS:
         raise UnsupportedCrs(text[:120])
-    srid = int(code)
     return srid, northing_first(srid)
 
 

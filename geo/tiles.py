@@ -12,6 +12,7 @@ import morecantile
 from pyproj import Transformer
 
 from geo.bbox import BBox
+from geo.digits import whole_number
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 TMS_ID = "WebMercatorQuad"
@@ -76,12 +77,13 @@ class TileSpan:
 
 
 def _integer(name: str, text: str) -> int:
-    if not (0 < len(text) <= 9 and text.isascii() and text.isdigit()):
+    value = whole_number(text, 9)
+    if value is None:
         raise InvalidTile(
             f"tile {name} must be a non-negative integer, got {text[:20]!r}",
             f"{name} ubin harus bilangan bulat non-negatif, bukan {text[:20]!r}",
         )
-    return int(text)
+    return value
 
 
 def parse_tile(z: str, x: str, y: str, max_zoom: int = MAX_ZOOM) -> TileKey:

@@ -13,6 +13,7 @@ from pyproj.exceptions import CRSError
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from geo.digits import whole_number
 from geo.validation import GeometryError, check_geometry
 from ingest.import_formats import Format, ImportFileError, RawTable
 from layers.asset_upsert import Candidate, Rejection
@@ -43,9 +44,10 @@ def parse_crs(text: str) -> CRS:
     """Return the CRS of an `EPSG:n` code (the only form accepted from users); raise ImportFileError."""
     code = text.strip().upper().removeprefix("EPSG:")
     try:
-        if not code.isdigit():
+        number = whole_number(code, 6)
+        if number is None:
             raise CRSError(code)
-        return CRS.from_epsg(int(code))
+        return CRS.from_epsg(number)
     except CRSError:
         raise ImportFileError(
             f"unknown CRS {text[:40]!r}; give it as EPSG:<code>, e.g. EPSG:32752",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
+from geo.digits import whole_number
 from ingest.poller_config import JsonMapping
 from layers.status import MAX_BATCH, StatusReport
 
@@ -23,8 +24,8 @@ def pick(document: object, path: str | None) -> object:
     for part in trimmed.split(".") if trimmed else ():
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        elif isinstance(node, list) and (index := whole_number(part, 9)) is not None and index < len(node):
+            node = node[index]
         else:
             return MISSING
     return node

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from geo.digits import whole_number
+
 RTSP_PORT: Final = 554
 RTSP_LINE_MAX: Final = 4096
 HTTP_SCHEMES: Final = ("http", "https")
@@ -92,10 +94,11 @@ async def rtsp_probe(url: str, timeout_s: float) -> Probe:
             writer.close()
     version, _, rest = line.decode("latin-1").strip().partition(" ")
     code = rest.partition(" ")[0]
-    if version != "RTSP/1.0" or not code.isdigit():
+    status = whole_number(code, 3)
+    if version != "RTSP/1.0" or status is None:
         return Probe(False, _ms(started), {"error": "not an RTSP answer"})
     # 401/403/404 still prove the camera is up and speaking RTSP; only server errors count as down.
-    return Probe(int(code) < 500, _ms(started), {"rtsp_status": int(code)})
+    return Probe(status < 500, _ms(started), {"rtsp_status": status})
 
 
 async def camera_probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> Probe:

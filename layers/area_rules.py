@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, func, insert, select, update
 
+from geo.digits import whole_number
 from layers.alert_errors import AlertObjectNotFound
 from layers.alert_events import resolve_open
 from layers.alert_rules import (
@@ -253,10 +254,7 @@ def list_rules(conn: Connection, principal: Principal) -> list[AlertRule]:
 
 
 def _custom_id(rule_id: str) -> int | None:
-    digits = rule_id.removeprefix(PREFIX)
-    if rule_id.startswith(PREFIX) and digits.isdigit() and len(digits) <= 18:
-        return int(digits)
-    return None
+    return whole_number(rule_id.removeprefix(PREFIX)) if rule_id.startswith(PREFIX) else None
 
 
 def get_rule(conn: Connection, principal: Principal, rule_id: str) -> AlertRule:

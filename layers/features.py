@@ -195,39 +195,48 @@ def order_clauses(
     return out
 
 
-def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[str, int, Any, Any]:
+def page_columns(
+    feature: ColumnElement[Any],
+    fid: ColumnElement[Any],
+    sort: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    q: FeatureQuery,
+    from_: FromClause | None = None,
+) -> list[ColumnElement[Any]]:
+    """Return the columns of one page: features JSON array text, count, first and last id.
+
+    Rows matching `where` are ordered by `sort`, then `fid`; the query's cursor, limit and offset pick
+    the page. Walking backwards fetches newest-first; the page itself is always written ascending.
+    """
+    order = [*sort, fid.asc()]
+    paged = list(where)
+    if q.after_id is not None:
+        paged.append(fid > q.after_id)
+    if q.before_id is not None:
+        paged.append(fid < q.before_id)
+        order = [fid.desc()]
+    inner = select(feature.label("f"), fid.label("fid"), func.row_number().over(order_by=order).label("ord"))
+    if from_ is not None:
+        inner = inner.select_from(from_)
+    page = inner.where(*paged).order_by(*order).limit(q.limit).offset(q.offset).subquery("page")
+    agg_order = page.c.fid if q.before_id is not None else page.c.ord
+    return [
+        func.coalesce(func.json_agg(aggregate_order_by(page.c.f, agg_order)).cast(Text), literal("[]")).label(
+            "features"
+        ),
+        func.count().label("returned"),
+        func.min(page.c.fid).label("first_id"),
+        func.max(page.c.fid).label("last_id"),
+    ]
+
+
+def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
     """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
     qs, from_ = query_context(layer, view, q.at)
     table = source_table(layer)
-    where = where_clauses(layer, q, qs)
-    order = [*order_clauses(qs, q.sortby), table.c.id.asc()]
-    if q.after_id is not None:
-        where.append(table.c.id > q.after_id)
-    if q.before_id is not None:
-        where.append(table.c.id < q.before_id)
-        order = [table.c.id.desc()]
-    inner = (
-        select(
-            _feature(layer, qs, q).label("f"),
-            table.c.id.label("fid"),
-            func.row_number().over(order_by=order).label("ord"),
-        )
-        .select_from(from_)
-        .where(and_(*where))
-        .order_by(*order)
-        .limit(q.limit)
-        .offset(q.offset)
-        .subquery()
-    )
-    # Walking backwards fetches newest-first; the page itself is always written in ascending order.
-    agg_order = inner.c.fid if q.before_id is not None else inner.c.ord
+    sort = order_clauses(qs, q.sortby)
     return select(
-        func.coalesce(
-            func.json_agg(aggregate_order_by(inner.c.f, agg_order)).cast(Text), literal("[]")
-        ).label("features"),
-        func.count().label("returned"),
-        func.min(inner.c.fid).label("first_id"),
-        func.max(inner.c.fid).label("last_id"),
+        *page_columns(_feature(layer, qs, q), table.c.id, sort, where_clauses(layer, q, qs), q, from_)
     )
 
 

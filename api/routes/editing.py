@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from api.deps import PrincipalDep, SessionDep
 from api.errors import request_lang
 from api.links import base_url
+from geo.digits import whole_number
 from layers import editing
 from layers.errors import InvalidInput
 from layers.json_input import nesting_exceeds, too_deep
@@ -68,7 +69,8 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
         request, 413, f"the body is larger than {limit} bytes", f"isi lebih besar dari {limit} byte"
     )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    length = whole_number(declared, 19)
+    if length is not None and length > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0

@@ -14,6 +14,7 @@ from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import request_lang
 from api.events import EventHub, HubFull, Message, Subscription
 from api.params import bad
+from geo.digits import whole_number
 from layers.live import stream_view
 from layers.policy import Principal
 
@@ -57,10 +58,10 @@ def resume_from(
     raw = last_event_id_header if last_event_id_header is not None else last_event_id
     if raw is None or raw.strip() == "":
         return None
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 19 or int(text) > MAX_EVENT_ID:
+    number = whole_number(raw.strip(), 19)
+    if number is None or number > MAX_EVENT_ID:
         raise bad("last_event_id", "must be an event id", "harus berupa id peristiwa")
-    return int(text)
+    return number
 
 
 def event_hub(request: Request) -> EventHub:

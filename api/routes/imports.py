@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import problem, request_lang
+from geo.digits import whole_number
 from ingest.importer import ImportOptions, ImportSettings, import_stream
 from layers import editing
 from layers.spec import LayerSpec
@@ -65,7 +66,8 @@ async def _upload(request: Request, limit: int) -> UploadFile:
     too_large = _refusal(
         request, 413, f"the upload is larger than {limit} bytes", f"unggahan melebihi {limit} bita"
     )
-    if declared.isdigit() and int(declared) > limit:
+    length = whole_number(declared, 19)
+    if length is not None and length > limit:
         raise too_large
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise _refusal(

@@ -25,6 +25,7 @@ from api.params import (
     names_param,
     sortby_param,
 )
+from geo.digits import whole_number
 from layers.cql2 import filter_expression
 from layers.errors import FeatureNotFound
 from layers.features import (
@@ -76,9 +77,9 @@ def _cursor(value: str | None) -> tuple[int | None, int | None]:
     """Return (after_id, before_id) from a cursor "n<id>" (next) or "p<id>" (previous)."""
     if value is None:
         return None, None
-    if len(value) < 2 or value[0] not in "np" or not value[1:].isdigit() or len(value) > 20:
+    number = whole_number(value[1:]) if value[:1] in ("n", "p") else None
+    if number is None:
         raise bad("cursor", "malformed paging cursor; follow the next/prev links", "kursor halaman tidak sah")
-    number = int(value[1:])
     return (number, None) if value[0] == "n" else (None, number)
 
 
@@ -266,11 +267,12 @@ def item(
     layer = layer_for(principal, collection_id)
     view = field_view(principal, layer)
     q, crs_uri = build_query(request, layer, view)
-    if not feature_id.isdigit() or len(feature_id) > 18:
+    number = whole_number(feature_id)
+    if number is None:
         raise FeatureNotFound(layer.id, feature_id[:40])
-    text = fetch_feature(session.connection(), layer, view, int(feature_id), q)
+    text = fetch_feature(session.connection(), layer, view, number, q)
     if text is None:
-        raise FeatureNotFound(layer.id, int(feature_id))
+        raise FeatureNotFound(layer.id, number)
     feature = json.loads(text)
     base = f"{base_url(request)}/collections/{layer.id}"
     feature["links"] = [

@@ -24,6 +24,7 @@ from api.routes.export import export_paging
 from api.routes.items import feature_query, no_repeats, page_response
 from api.routes.tiles import MVT, TILE_RESPONSES, VARY, check_tms, tile_response
 from geo.crs import CRS84_URI, crs_uri, supported_crs_uris
+from geo.digits import signed_whole_number
 from geo.tiles import TMS_ID, TMS_URI, InvalidTile, TileKey, parse_tile
 from layers.errors import FeatureNotFound, InvalidInput, LayerNotFound
 from layers.export.formats import FORMATS, parse_format, remove_temp, write_temp
@@ -216,7 +217,8 @@ def query_items(
         "kendali:parameters": _echo(answer),
         "kendali:columns": {c.name: {"title": c.title.pick(lang), "unit": c.unit} for c in answer.columns},
     }
-    if spec.summary is not None:
+    first_page = q.after_id is None and q.before_id is None and q.offset == 0
+    if spec.summary is not None and first_page:  # later pages (a client paging through) skip the re-count
         extra["kendali:summary"] = spec.summary(ctx, answer.params)
     return page_response(request, spec.id, spec.title.pick(lang), lang, q, page, matched, crs, extra)
 
@@ -236,11 +238,12 @@ def query_item(
     spec = _spec(principal, query_id)
     answer, ctx = _run(request, session, principal, spec, FEATURE_PARAMS)
     q, crs = feature_query(request, answer_queryables(answer))
-    if not feature_id.lstrip("-").isdigit() or len(feature_id) > 19:
+    number = signed_whole_number(feature_id)
+    if number is None:
         raise FeatureNotFound(spec.id, feature_id[:40])
-    text = fetch_feature(ctx.conn, answer, int(feature_id), q)
+    text = fetch_feature(ctx.conn, answer, number, q)
     if text is None:
-        raise FeatureNotFound(spec.id, int(feature_id))
+        raise FeatureNotFound(spec.id, number)
     feature = json.loads(text)
     if wants_html(request):
         return html_document(spec.title.pick(lang), feature, lang, [feature["properties"]])

@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import BigInteger, Float, LargeBinary, Row, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from geo.digits import whole_number
 from layers.catalog import LAYERS
 from layers.errors import InvalidInput
 from layers.policy import Action, Principal, allows
@@ -198,8 +199,9 @@ def _area_place(ctx: QueryContext, area_id: int) -> Place:
 def _district_place(ctx: QueryContext, district: str) -> Place:
     layer_ids = [i for i in DISTRICT_LAYERS if allows(ctx.principal, Action.READ, LAYERS[i])]
     matches = [assets.c.external_id == district]
-    if district.isdigit() and int(district) <= MAX_ID:
-        matches.append(assets.c.id == literal(int(district), BigInteger))
+    number = whole_number(district)
+    if number is not None:
+        matches.append(assets.c.id == literal(number, BigInteger))
     query = (
         _stored_facts(assets, assets.c.layer_id.in_(layer_ids), or_(*matches))
         # An exact code wins over an id that happens to be the same digits; districts over villages.

@@ -25,14 +25,14 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
 from geo.tiles import BUFFER, BUFFER_FRACTION, EXTENT, TileKey, bounds_lonlat, tile_size_m
+from layers.db import translate
 from layers.errors import KendaliError, QueryTimeout
-from layers.features import FeatureQuery, Page, order_clauses
+from layers.features import FeatureQuery, Page, order_clauses, page_columns
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
 from layers.queryables import Queryable
@@ -90,9 +90,7 @@ def execute(conn: Connection, answer: Answer, stmt: Select[Any]) -> Any:
     try:
         return conn.execute(stmt)
     except DBAPIError as exc:
-        from psycopg import errors as pg_errors
-
-        if isinstance(exc.orig, pg_errors.QueryCanceled):
+        if isinstance(translate(exc), QueryTimeout):
             raise QueryTimeLimit(answer.spec.id, answer.spec.time_limit_s) from exc
         raise
 
@@ -147,37 +145,11 @@ def _feature(answer: Answer, rows: CTE, q: FeatureQuery) -> ColumnElement[Any]:
 def page_statement(answer: Answer, q: FeatureQuery) -> Select[Any]:
     """Return SQL for one page and the number matched, from one run of the answer."""
     rows = answer.rows
-    qs = answer_queryables(answer)
     where = where_clauses(answer, q)
-    order = [*order_clauses(qs, q.sortby), rows.c.id.asc()]
-    paged = list(where)
-    if q.after_id is not None:
-        paged.append(rows.c.id > q.after_id)
-    if q.before_id is not None:
-        paged.append(rows.c.id < q.before_id)
-        order = [rows.c.id.desc()]
-    inner = (
-        select(
-            _feature(answer, rows, q).label("f"),
-            rows.c.id.label("fid"),
-            func.row_number().over(order_by=order).label("ord"),
-        )
-        .where(*paged)
-        .order_by(*order)
-        .limit(q.limit)
-        .offset(q.offset)
-        .subquery("page")
-    )
+    sort = order_clauses(answer_queryables(answer), q.sortby)
     matched = select(func.count()).select_from(rows).where(*where).scalar_subquery()
-    agg_order = inner.c.fid if q.before_id is not None else inner.c.ord
     return select(
-        func.coalesce(
-            func.json_agg(aggregate_order_by(inner.c.f, agg_order)).cast(Text), literal("[]")
-        ).label("features"),
-        func.count().label("returned"),
-        func.min(inner.c.fid).label("first_id"),
-        func.max(inner.c.fid).label("last_id"),
-        matched.label("matched"),
+        *page_columns(_feature(answer, rows, q), rows.c.id, sort, where, q), matched.label("matched")
     )
 
 
