@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from api.events import EventHub
 from ingest.webhooks import WebhookSettings, deliver_due
-from layers.alerts import run_evaluation
-from layers.partitions import ensure_observation_partitions
-from layers.staleness import check_staleness
+from layers.alerts.evaluate import run_evaluation
+from layers.live.partitions import ensure_observation_partitions
+from layers.live.staleness import check_staleness
 
 log = logging.getLogger(__name__)
 

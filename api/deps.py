@@ -11,10 +11,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.errors import request_lang
-from layers.auth import authenticate_key, authenticate_user
+from layers.access.auth import authenticate_key, authenticate_user
+from layers.access.policy import ANONYMOUS, Principal
+from layers.access.sessions import authenticate_session, is_session_token
 from layers.errors import Unauthorized
-from layers.policy import ANONYMOUS, Principal
-from layers.sessions import authenticate_session, is_session_token
 
 
 def get_session(request: Request) -> Iterator[Session]:

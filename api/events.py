@@ -21,8 +21,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Engine
 
-from layers.events import CHANNEL, events_after, latest_event_id
-from layers.live import LiveEvent, StreamView, enrich, events_by_ids, live_events_after, shaped_json
+from layers.live.events import CHANNEL, events_after, latest_event_id
+from layers.live.stream import LiveEvent, StreamView, enrich, events_by_ids, live_events_after, shaped_json
 
 log = logging.getLogger(__name__)
 

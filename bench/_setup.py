@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, text
 
+from api.cli import cluster
 from basemaps.demo_rasters import write_demo_rasters
-from layers import cluster, migrate
-from layers.auth import create_key
+from layers import migrate
+from layers.access.auth import create_key
 from layers.db import create_db_engine
 from layers.demo.generate import layer_counts
 from layers.demo.loader import load_demo

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bench._setup import bench_database
-from layers import alerts
-from layers.policy import principal_for
-from layers.status import StatusReport, write_reports
+from layers.access.policy import principal_for
+from layers.alerts import evaluate as alerts
+from layers.live.status import StatusReport, write_reports
 
 
 def main() -> None:

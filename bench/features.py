@@ -12,10 +12,10 @@ import random
 import httpx
 from _setup import admin_key, bench_database, measure, running_server
 
+from layers.access.policy import field_view, principal_for
 from layers.catalog import LAYERS
-from layers.cql2 import filter_expression
-from layers.features import FeatureQuery, count_matched, fetch_page, layer_queryables
-from layers.policy import field_view, principal_for
+from layers.features.cql2 import filter_expression
+from layers.features.pages import FeatureQuery, count_matched, fetch_page, layer_queryables
 
 CITY = (128.10, -3.78, 128.30, -3.62)
 ADMIN = principal_for("bench", ["admin"], kind="key")

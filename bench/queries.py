@@ -19,7 +19,7 @@ import httpx
 from _setup import admin_key, bench_database, measure, running_server
 from sqlalchemy import Engine, func, select, text
 
-from layers.policy import principal_for
+from layers.access.policy import principal_for
 from layers.queries.catalog import QUERIES
 from layers.queries.serve import run_query
 from layers.queries.spec import QueryContext

@@ -20,9 +20,9 @@ import httpx
 from sqlalchemy import Engine, text
 
 from geo.tiles import TMS, TileKey
+from layers.access.policy import field_view, principal_for
 from layers.catalog import LAYERS
-from layers.policy import field_view, principal_for
-from layers.tiles import build_layer_tile
+from layers.tiles.render import build_layer_tile
 
 ZOOM_WEIGHTS = {10: 1, 11: 1, 12: 2, 13: 3, 14: 4, 15: 4, 16: 3, 17: 2}
 WORKLOADS = {

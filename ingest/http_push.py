@@ -1,4 +1,4 @@
-"""HTTP push of live status: parse and bound a JSON batch, store it through layers.status, tally the verdicts.
+"""HTTP push of live status: parse and bound a JSON batch, store it through the write path, tally verdicts.
 
 A malformed report is rejected on its own with a reason; only a body that is not a batch at all (not JSON,
 not an object or array, nested too deep, more than MAX_REPORTS reports) is refused as a whole.
@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from layers.alerts import write_and_evaluate
+from layers.access.policy import Action, Principal, allows
+from layers.alerts.evaluate import write_and_evaluate
 from layers.catalog import LAYERS
+from layers.catalog.spec import LayerSpec
 from layers.errors import Forbidden, InvalidInput, Unauthorized
 from layers.json_input import nesting_exceeds, too_deep
-from layers.policy import Action, Principal, allows
-from layers.spec import LayerSpec
-from layers.status import MAX_BATCH, ReportResult, StatusReport
+from layers.live.status import MAX_BATCH, ReportResult, StatusReport
 
 MAX_REPORTS = MAX_BATCH
 MAX_DEPTH = 16  # of the whole body: {"reports": [{"details": {...}}]} leaves 12 levels for details

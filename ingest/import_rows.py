@@ -16,8 +16,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.digits import whole_number
 from geo.validation import GeometryError, check_geometry
 from ingest.import_formats import Format, ImportFileError, RawTable
-from layers.asset_upsert import Candidate, Rejection
-from layers.spec import LayerSpec
+from layers.catalog.spec import LayerSpec
+from layers.editing.upsert import Candidate, Rejection
 
 WGS84: Final = CRS.from_epsg(4326)
 LAT_NAMES: Final = ("lat", "latitude", "y")

@@ -18,10 +18,10 @@ from sqlalchemy import Connection
 
 from ingest import import_rows
 from ingest.import_formats import Format, ImportFileError, Limits, RawTable, read_table, stage
-from layers.asset_upsert import Candidate, Progress, Rejection, upsert_features
-from layers.editing import editable_layer
-from layers.policy import Principal
-from layers.spec import LayerSpec
+from layers.access.policy import Principal
+from layers.catalog.spec import LayerSpec
+from layers.editing.edits import editable_layer
+from layers.editing.upsert import Candidate, Progress, Rejection, upsert_features
 
 MiB = 1024 * 1024
 

@@ -28,12 +28,12 @@ from sqlalchemy.exc import DBAPIError
 
 from ingest.mqtt_messages import Unreadable, read_message
 from ingest.settings import IngestSettings, MqttSettings
-from layers.alerts import write_and_evaluate
-from layers.auth import authenticate_key
+from layers.access.auth import authenticate_key
+from layers.alerts.evaluate import write_and_evaluate
 from layers.db import create_db_engine, translate
-from layers.dead_letters import DeadLetter, record_dead_letters
 from layers.errors import DatabaseUnavailable, InvalidInput, QueryTimeout, Unauthorized
-from layers.status import StatusReport
+from layers.live.dead_letters import DeadLetter, record_dead_letters
+from layers.live.status import StatusReport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

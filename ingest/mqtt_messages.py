@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from layers.catalog import LAYERS
 from layers.json_input import nesting_exceeds
-from layers.status import StatusReport
+from layers.live.status import StatusReport
 
 SOURCE = "mqtt"
 MAX_EXTERNAL_ID = 200

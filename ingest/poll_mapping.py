@@ -9,7 +9,7 @@ from typing import Final
 
 from geo.digits import whole_number
 from ingest.poller_config import JsonMapping
-from layers.status import MAX_BATCH, StatusReport
+from layers.live.status import MAX_BATCH, StatusReport
 
 MISSING: Final = object()
 EPOCH_MS_FROM: Final = 1e11  # numbers above this are epoch milliseconds, below epoch seconds

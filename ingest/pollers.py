@@ -3,7 +3,7 @@
 Every target (a JSON source, an app, a camera) has its own schedule: probed every `interval_s`, and after
 failures every interval x 2^failures up to `backoff_max_s`. Probes run as separate asyncio tasks under a
 per-poller concurrency limit and each is bounded by its timeout, so a slow or failing target never holds
-up another; results go to one writer that stores them through layers.alerts.write_and_evaluate as the
+up another; results go to one writer that stores them through layers.alerts.evaluate.write_and_evaluate as the
 poller's API key (its agency and layer scope apply) with `source` = the poller's name.
 """
 
@@ -34,13 +34,13 @@ from ingest.poller_config import (
     header_values,
     load_pollers,
 )
-from layers.alerts import write_and_evaluate
-from layers.auth import authenticate_key
+from layers.access.auth import authenticate_key
+from layers.access.policy import Action, allows
+from layers.alerts.evaluate import write_and_evaluate
 from layers.catalog import LAYERS
 from layers.db import create_db_engine
-from layers.policy import Action, allows
-from layers.poll_targets import ProbeTarget, probe_targets
-from layers.status import StatusReport
+from layers.live.poll_targets import ProbeTarget, probe_targets
+from layers.live.status import StatusReport
 
 log = logging.getLogger(__name__)
 

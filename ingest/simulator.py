@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 from ingest.mqtt_messages import topic_for
 from ingest.settings import IngestSettings, MqttSettings
 from ingest.simulator_world import SimAsset, SimReport, World
-from layers.auth import authenticate_key, create_key
+from layers.access.auth import authenticate_key, create_key
 
 log = logging.getLogger(__name__)
 

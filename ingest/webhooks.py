@@ -26,9 +26,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine
 
+from layers.access.policy import Principal
+from layers.alerts.webhooks import (
+    Due,
+    Outcome,
+    Webhook,
+    claim_due,
+    create_webhook,
+    record_outcomes,
+    update_webhook,
+)
 from layers.errors import InvalidInput
-from layers.policy import Principal
-from layers.webhooks import Due, Outcome, Webhook, claim_due, create_webhook, record_outcomes, update_webhook
 
 SIGNATURE_HEADER = "X-Kendali-Signature"
 TIMESTAMP_HEADER = "X-Kendali-Timestamp"

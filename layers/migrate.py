@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from alembic import command
-from layers.catalog_sync import sync_catalog
-from layers.qgis_views import sync_views
+from layers.catalog.sync import sync_catalog
+from layers.qgis.views import sync_views
 from layers.settings import to_sqlalchemy_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

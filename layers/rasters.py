@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Row, Select, func, select
 
+from layers.catalog.spec import Titles
 from layers.errors import KendaliError, LayerNotFound
-from layers.spec import Titles
 from layers.tables import raster_sources
 
 RASTER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

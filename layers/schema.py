@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import layers.alert_tables
-import layers.dead_letters
-import layers.flood_tables
-import layers.session_tables
+import layers.access.session_tables
+import layers.alerts.tables
+import layers.live.dead_letters
+import layers.queries.flood_tables
 from layers.tables import metadata
 
 __all__ = ["metadata"]
-_TOPIC_MODULES = (layers.alert_tables, layers.dead_letters, layers.flood_tables, layers.session_tables)
+_TOPIC_MODULES = (
+    layers.alerts.tables,
+    layers.live.dead_letters,
+    layers.queries.flood_tables,
+    layers.access.session_tables,
+)

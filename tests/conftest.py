@@ -12,10 +12,11 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.cli import cluster
 from api.deps import get_session
 from api.settings import ApiSettings
 from basemaps.demo_rasters import write_demo_rasters
-from layers import cluster, migrate
+from layers import migrate
 from layers.db import create_db_engine
 from layers.demo.loader import load_demo
 from layers.settings import DatabaseSettings

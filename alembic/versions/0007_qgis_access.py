@@ -1,7 +1,7 @@
 """Direct PostGIS access for QGIS: the `qgis` schema, the read-only group role and row-level security.
 
 The per-layer views, the per-agency roles and their row policies follow the catalog, so
-`layers.qgis_views.sync_views` (run after every catalog sync) creates them; this migration lays the
+`layers.qgis.views.sync_views` (run after every catalog sync) creates them; this migration lays the
 scaffolding they stand on:
 
 - schema `qgis`, and the NOLOGIN group role `kendali_ro` that every agency role is a member of;

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.links import JSON, base_url, link, with_query
 from ingest.webhooks import WebhookSettings, change, register
-from layers import alert_queries, area_rules, webhooks
-from layers.alert_rules import Severity
+from layers.alerts import area_rules, webhooks
+from layers.alerts import reading as alert_queries
+from layers.alerts.rules import Severity
 
 router = APIRouter(tags=["alerts"])
 

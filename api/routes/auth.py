@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, PrincipalDep, SessionDep
-from layers.agencies import AGENCIES
+from layers.access.policy import Action, Principal, allows, readable_layers
+from layers.access.sessions import close_session, display_name, open_session
+from layers.catalog.agencies import AGENCIES
 from layers.errors import Unauthorized
-from layers.policy import Action, Principal, allows, readable_layers
-from layers.sessions import close_session, display_name, open_session
 
 router = APIRouter(tags=["auth"])
 

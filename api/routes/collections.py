@@ -12,10 +12,10 @@ from api.html import html_document
 from api.links import GEOJSON, HTML, JSON, base_url, link, wants_html
 from api.routes.queries import query_collection_docs
 from geo.crs import CRS84_URI, supported_crs_uris
-from layers.extent import layer_extent
-from layers.features import layer_queryables
-from layers.policy import field_view, layer_for, readable_layers
-from layers.spec import LayerSpec
+from layers.access.policy import field_view, layer_for, readable_layers
+from layers.catalog.spec import LayerSpec
+from layers.features.extent import layer_extent
+from layers.features.pages import layer_queryables
 
 router = APIRouter(tags=["OGC API - Features"])
 

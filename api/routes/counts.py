@@ -9,11 +9,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.params import bad, bbox_param
-from layers.counts import status_counts
-from layers.cql2 import filter_expression
-from layers.policy import Principal, field_view, layer_for
-from layers.queryables import queryables
-from layers.spec import LayerSpec
+from layers.access.policy import Principal, field_view, layer_for
+from layers.catalog.spec import LayerSpec
+from layers.features.cql2 import filter_expression
+from layers.features.queryables import queryables
+from layers.live.counts import status_counts
 
 router = APIRouter(tags=["live status"])
 

@@ -14,10 +14,10 @@ from api.deps import PrincipalDep, SessionDep
 from api.errors import request_lang
 from api.links import base_url
 from geo.digits import whole_number
-from layers import editing
+from layers.catalog.spec import LayerSpec
+from layers.editing import edits as editing
 from layers.errors import InvalidInput
 from layers.json_input import nesting_exceeds, too_deep
-from layers.spec import LayerSpec
 
 router = APIRouter(tags=["editing"])
 

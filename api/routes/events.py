@@ -15,8 +15,8 @@ from api.errors import request_lang
 from api.events import EventHub, HubFull, Message, Subscription
 from api.params import bad
 from geo.digits import whole_number
-from layers.live import stream_view
-from layers.policy import Principal
+from layers.access.policy import Principal
+from layers.live.stream import stream_view
 
 router = APIRouter(tags=["live"])
 

@@ -16,6 +16,8 @@ from api.deps import LangDep, PrincipalDep, SessionDep
 from api.links import base_url
 from api.params import MAX_LIMIT, MAX_OFFSET, bad, names_param
 from api.routes.items import build_query
+from layers.access.policy import Principal, field_view, layer_for, readable_layers
+from layers.catalog.spec import LayerSpec
 from layers.export.formats import (
     FORMATS,
     Format,
@@ -28,11 +30,9 @@ from layers.export.formats import (
 )
 from layers.export.qgis_project import project_archive, project_document
 from layers.export.rows import ExportSource, Paging, layer_source
-from layers.extent import combined_bbox
-from layers.policy import Principal, field_view, layer_for, readable_layers
+from layers.features.extent import combined_bbox
 from layers.queries.access import readable_queries
 from layers.queries.params import runs_with_defaults
-from layers.spec import LayerSpec
 
 router = APIRouter(tags=["Export"])
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import PrincipalDep, SessionDep
-from layers.history import MAX_HOURS, asset_history
-from layers.policy import field_view, layer_for
+from layers.access.policy import field_view, layer_for
+from layers.live.history import MAX_HOURS, asset_history
 
 router = APIRouter(tags=["live status"])
 

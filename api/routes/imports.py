@@ -14,8 +14,8 @@ from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import problem, request_lang
 from geo.digits import whole_number
 from ingest.importer import ImportOptions, ImportSettings, import_stream
-from layers import editing
-from layers.spec import LayerSpec
+from layers.catalog.spec import LayerSpec
+from layers.editing import edits as editing
 
 router = APIRouter(tags=["import"])
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import request_lang
 from ingest import http_push
-from layers.policy import Principal
+from layers.access.policy import Principal
 
 router = APIRouter(tags=["ingest"])
 

@@ -26,9 +26,11 @@ from api.params import (
     sortby_param,
 )
 from geo.digits import whole_number
-from layers.cql2 import filter_expression
+from layers.access.policy import FieldView, field_view, layer_for
+from layers.catalog.spec import LayerSpec
 from layers.errors import FeatureNotFound
-from layers.features import (
+from layers.features.cql2 import filter_expression
+from layers.features.pages import (
     FeatureQuery,
     OutputCrs,
     Page,
@@ -37,9 +39,7 @@ from layers.features import (
     fetch_page,
     layer_queryables,
 )
-from layers.policy import FieldView, field_view, layer_for
-from layers.queryables import Queryable
-from layers.spec import LayerSpec
+from layers.features.queryables import Queryable
 
 router = APIRouter(tags=["OGC API - Features"])
 

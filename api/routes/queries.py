@@ -26,9 +26,10 @@ from api.routes.tiles import MVT, TILE_RESPONSES, VARY, check_tms, tile_response
 from geo.crs import CRS84_URI, crs_uri, supported_crs_uris
 from geo.digits import signed_whole_number
 from geo.tiles import TMS_ID, TMS_URI, InvalidTile, TileKey, parse_tile
+from layers.access.policy import Principal
+from layers.catalog.spec import Access
 from layers.errors import FeatureNotFound, InvalidInput, LayerNotFound
 from layers.export.formats import FORMATS, parse_format, remove_temp, write_temp
-from layers.policy import Principal
 from layers.queries.access import query_for, readable_queries
 from layers.queries.catalog import QUERIES
 from layers.queries.export import answer_source
@@ -44,8 +45,7 @@ from layers.queries.serve import (
     tile_fields,
 )
 from layers.queries.spec import QueryContext, QuerySpec
-from layers.spec import Access
-from layers.tile_cache import Tile
+from layers.tiles.cache import Tile
 
 router = APIRouter(tags=["Query layers"])
 

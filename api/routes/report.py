@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.params import bbox_param, names_param
 from api.routes.web import vendor_path
-from layers.report import default_layers, gather_situation
-from layers.report_map import render_situation, report_filename
+from layers.report.page import render_situation, report_filename
+from layers.report.situation import default_layers, gather_situation
 
 router = APIRouter(tags=["dashboard"])
 

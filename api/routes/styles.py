@@ -16,10 +16,10 @@ from basemaps.errors import SourceNotFound, SourceUnreadable
 from basemaps.raster_tiles import zoom_range
 from basemaps.settings import OFFLINE_ID, BasemapSettings
 from basemaps.style import HillshadeRaster, StyleUrls, basemap_style
-from layers.map_style import overlay
-from layers.policy import readable_layers
+from layers.access.policy import readable_layers
 from layers.rasters import SourceNotFound as RasterNotFound
 from layers.rasters import get_raster
+from layers.tiles.style import overlay
 
 router = APIRouter(tags=["Styles"])
 

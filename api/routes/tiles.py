@@ -13,11 +13,11 @@ from api.links import JSON, base_url, link
 from geo.crs import CRS84_URI, crs_uri
 from geo.kinds import GeometryKind
 from geo.tiles import TMS_ID, TMS_URI, span_lonlat, tile_matrix_set_json
-from layers.extent import combined_bbox, layer_extent
-from layers.policy import FieldView, Principal, field_view, layer_for
-from layers.spec import Access, LayerSpec
-from layers.tile_cache import Tile
-from layers.tiles import parse_layer_ids, render_tile, tile_fields, tile_key
+from layers.access.policy import FieldView, Principal, field_view, layer_for
+from layers.catalog.spec import Access, LayerSpec
+from layers.features.extent import combined_bbox, layer_extent
+from layers.tiles.cache import Tile
+from layers.tiles.render import parse_layer_ids, render_tile, tile_fields, tile_key
 
 router = APIRouter(tags=["OGC API - Tiles"])
 

@@ -17,8 +17,8 @@ from layers.catalog import (
     traffic_junctions,
     villages,
 )
+from layers.catalog.spec import LayerSpec
 from layers.errors import LayerNotFound
-from layers.spec import LayerSpec
 
 
 def index_by_id(*specs: LayerSpec) -> Mapping[str, LayerSpec]:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import ConfigDict
 
-from layers.spec import Titles
+from layers.catalog.spec import Titles
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -9,7 +9,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.fov import field_of_view
 from geo.kinds import GeometryKind
 from layers.catalog._common import STRICT, labels, minutes
-from layers.spec import Access, LayerSpec, StatusSpec, Style, Titles, Visible
+from layers.catalog.spec import Access, LayerSpec, StatusSpec, Style, Titles, Visible
 
 
 class CameraProperties(BaseModel):

@@ -5,9 +5,9 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from geo.kinds import GeometryKind
-from layers.agencies import AGENCIES
 from layers.catalog._common import STRICT, labels, minutes
-from layers.spec import Access, LayerSpec, StatusSpec, Style, Titles, Visible
+from layers.catalog.agencies import AGENCIES
+from layers.catalog.spec import Access, LayerSpec, StatusSpec, Style, Titles, Visible
 
 
 class CityAppProperties(BaseModel):

@@ -4,7 +4,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from geo.kinds import GeometryKind
 from layers.catalog._common import STRICT, hours, labels, minutes
-from layers.spec import Access, LayerSpec, StatusSpec, Style, Titles
+from layers.catalog.spec import Access, LayerSpec, StatusSpec, Style, Titles
 
 
 class DasStationProperties(BaseModel):

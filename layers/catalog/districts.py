@@ -4,7 +4,7 @@ from pydantic import BaseModel, Field
 
 from geo.kinds import GeometryKind
 from layers.catalog._common import STRICT
-from layers.spec import Access, LayerSpec, Style, Titles
+from layers.catalog.spec import Access, LayerSpec, Style, Titles
 
 
 class DistrictProperties(BaseModel):

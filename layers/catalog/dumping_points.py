@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from geo.kinds import GeometryKind
 from layers.catalog._common import STRICT, hours, labels, minutes
-from layers.spec import Access, LayerSpec, StatusSpec, Style, Titles
+from layers.catalog.spec import Access, LayerSpec, StatusSpec, Style, Titles
 
 
 class DumpingPointProperties(BaseModel):

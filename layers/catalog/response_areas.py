@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from geo.kinds import GeometryKind
 from layers.catalog._common import STRICT
-from layers.spec import Access, LayerSpec, Storage, Style, Titles
+from layers.catalog.spec import Access, LayerSpec, Storage, Style, Titles
 
 
 class ResponseAreaProperties(BaseModel):

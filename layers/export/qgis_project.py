@@ -16,13 +16,13 @@ from pyproj import CRS
 
 from geo.crs import AMBON_UTM_SRID, metric_transformers
 from geo.kinds import GeometryKind
-from layers.agencies import AGENCIES
+from layers.access.policy import Guarded
+from layers.catalog.agencies import AGENCIES
+from layers.catalog.spec import Access, LayerSpec, Titles
 from layers.export.qml import GEOMETRY_CODE, OTHER_LABEL, QGIS_VERSION, QML_DOCTYPE, Legend, renderer_element
 from layers.export.qml import symbol_element as qml_symbol
 from layers.export.rows import style_attribute
-from layers.policy import Guarded
 from layers.queries.spec import QuerySpec
-from layers.spec import Access, LayerSpec, Titles
 
 AUTHCFG = "kendali"  # QGIS auth configuration ids are seven characters
 TILE_PATH = "/tiles/{layer}/{z}/{x}/{y}.mvt"

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from geo.kinds import GeometryKind
+from layers.catalog.spec import Style, Titles
 from layers.export.rows import ExportSource
-from layers.spec import Style, Titles
 
 QGIS_VERSION = "3.34.0-Prizren"
 QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"

@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, literal, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
-from layers.features import FeatureQuery, OutputCrs, order_clauses, query_context, where_clauses
-from layers.policy import FieldView
-from layers.queryables import Queryable, source_table, stale_expression
-from layers.spec import LayerSpec, Storage, Style, Titles
+from layers.access.policy import FieldView
+from layers.catalog.spec import LayerSpec, Storage, Style, Titles
+from layers.features.pages import FeatureQuery, OutputCrs, order_clauses, query_context, where_clauses
+from layers.features.queryables import Queryable, source_table, stale_expression
 
 CHUNK_ROWS = 5_000
 STATUS_COLUMNS = ("status", "status_value", "status_unit", "observed_at")

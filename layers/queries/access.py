@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from layers.access.policy import Principal, may_read
 from layers.errors import LayerNotFound
-from layers.policy import Principal, may_read
 from layers.queries.catalog import QUERIES
 from layers.queries.spec import QuerySpec
 

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 
 from geo.kinds import GeometryKind
 from layers.export.rows import ExportColumn, ExportSource, GeomEncoding, Paging, geometry_columns
-from layers.features import FeatureQuery, order_clauses
+from layers.features.pages import FeatureQuery, order_clauses
 from layers.queries.serve import Answer, answer_queryables, where_clauses
 
 

@@ -18,8 +18,8 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import Connection, Float, Select, delete, func, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from layers.flood_tables import flood_zone_sets, flood_zones
 from layers.queries.flood_model import River, Station, Zone, band_floor_cm, compute_zones
+from layers.queries.flood_tables import flood_zone_sets, flood_zones
 from layers.rasters import RasterSource, SourceNotFound, list_rasters
 from layers.tables import asset_status, assets, observations
 

@@ -12,10 +12,10 @@ from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
 from geo.validation import GeometryError, check_geometry, parse_geometry
+from layers.access.policy import Action, Principal, allows
 from layers.catalog import LAYERS
+from layers.catalog.spec import LayerSpec
 from layers.errors import InvalidInput
-from layers.policy import Action, Principal, allows
-from layers.spec import LayerSpec
 
 MAX_GEOMETRY_CHARS = 200_000
 MAX_GEOMETRY_VERTICES = 10_000

@@ -19,12 +19,12 @@ from sqlalchemy import BigInteger, Float, LargeBinary, Row, cast, func, literal,
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.digits import whole_number
+from layers.access.policy import Action, Principal, allows
 from layers.catalog import LAYERS
+from layers.catalog.spec import Storage
 from layers.errors import InvalidInput
-from layers.policy import Action, Principal, allows
 from layers.queries.params import GeometryValue, LonLat, ParamError, QueryParams, param
 from layers.queries.spec import QueryContext
-from layers.spec import Storage
 from layers.tables import areas, assets
 
 PLACE_KINDS = ("point", "geometry", "area_id", "district", "asset_id")

@@ -32,10 +32,10 @@ from geo.kinds import GeometryKind
 from geo.tiles import BUFFER, BUFFER_FRACTION, EXTENT, TileKey, bounds_lonlat, tile_size_m
 from layers.db import translate
 from layers.errors import KendaliError, QueryTimeout
-from layers.features import FeatureQuery, Page, order_clauses, page_columns
+from layers.features.pages import FeatureQuery, Page, order_clauses, page_columns
+from layers.features.queryables import Queryable
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.queryables import Queryable
 
 MAX_PROPERTY_PAIRS = 45  # json_build_object takes at most 100 arguments
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Select
 
 from geo.kinds import GeometryKind
-from layers.policy import Principal
-from layers.spec import Access, Style, Titles
+from layers.access.policy import Principal
+from layers.catalog.spec import Access, Style, Titles
 
 KINDS = frozenset({"string", "number", "integer", "boolean", "datetime"})
 

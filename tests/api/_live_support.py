@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, delete, insert, text
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.tables import asset_status
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

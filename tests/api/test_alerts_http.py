@@ -15,13 +15,13 @@ from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
 from ingest.webhooks import WebhookSettings
-from layers import alerts
-from layers.auth import create_key
+from layers.access.auth import create_key
+from layers.access.policy import principal_for
+from layers.alerts import evaluate as alerts
 from layers.catalog import LAYERS
-from layers.editing import create_feature
-from layers.policy import principal_for
+from layers.editing.edits import create_feature
+from layers.live.status import StatusReport, write_reports
 from layers.settings import DatabaseSettings
-from layers.status import StatusReport, write_reports
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.auth import create_user
+from layers.access.auth import create_user
 
 PASSWORD = "sandi-rahasia-123"
 

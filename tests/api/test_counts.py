@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 
 CENTRE = (
     "S_INTERSECTS(geometry, POLYGON((128.15 -3.72, 128.21 -3.72, 128.21 -3.68, 128.15 -3.68, 128.15 -3.72)))"

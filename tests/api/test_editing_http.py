@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.catalog import LAYERS
-from layers.editing import current_version
+from layers.editing.edits import current_version
 from layers.errors import FeatureNotFound
 from layers.settings import DatabaseSettings
 from layers.tables import areas, audit_log

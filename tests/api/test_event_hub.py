@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from api.events import LISTENER_NAME, EventHub, Message, Subscription
-from layers.events import record_event
-from layers.live import stream_view
-from layers.policy import ANONYMOUS
+from layers.access.policy import ANONYMOUS
+from layers.live.events import record_event
+from layers.live.stream import stream_view
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from layers.events import latest_event_id
+from layers.live.events import latest_event_id
 from tests._server import free_port, kendali_server
 from tests.api._live_support import (
     Committed,

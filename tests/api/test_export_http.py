@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from api.routes import export
 from api.settings import ApiSettings
-from layers.auth import create_key
-from layers.policy import principal_for
+from layers.access.auth import create_key
+from layers.access.policy import principal_for
 from layers.settings import DatabaseSettings
 
 EXTENSIONS = {

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 
 
 @pytest.fixture

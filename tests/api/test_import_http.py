@@ -16,7 +16,7 @@ from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
 from ingest.importer import ImportSettings
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.settings import DatabaseSettings
 from layers.tables import assets
 from tests.ingest._import_files import points, write_file

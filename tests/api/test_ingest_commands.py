@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from api.ingest_commands import import_file
+from api.cli.ingest_commands import import_file
 from tests.ingest._import_files import points, write_file
 
 

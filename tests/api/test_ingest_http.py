@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.settings import DatabaseSettings
 from tests.api._live_support import Committed, committed, reports
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 
 ITEMS = "/collections/dumping_points/items"
 

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from sqlalchemy import Engine, text
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 
 AREA = shapely.box(128.15, -3.72, 128.22, -3.66).wkt
 

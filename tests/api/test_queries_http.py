@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from geo.tiles import TMS, TileKey, bounds_3857
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.queries import access
 from layers.queries.catalog import QUERIES
 

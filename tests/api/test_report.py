@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 
 VIEW = "128.15,-3.72,128.21,-3.68"
 SQUARE = [[128.17, -3.71], [128.19, -3.71], [128.19, -3.69], [128.17, -3.69], [128.17, -3.71]]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from basemaps.settings import BasemapSettings, OfflineLook
-from layers.auth import create_key
+from layers.access.auth import create_key
 from tests.api._map_support import map_client, validate
 
 

@@ -14,11 +14,11 @@ from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
 from geo.tiles import TMS, TileKey
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.catalog import LAYERS
 from layers.settings import DatabaseSettings
-from layers.tile_cache import CACHE
-from layers.tile_changes import note_change
+from layers.tiles.cache import CACHE
+from layers.tiles.changes import note_change
 
 
 @pytest.fixture

@@ -20,12 +20,12 @@ from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
 from geo.tiles import TMS, TileKey, bounds_3857, bounds_lonlat
+from layers.access.policy import principal_for
 from layers.catalog import LAYERS
-from layers.policy import principal_for
+from layers.live.status import StatusReport, write_reports
 from layers.settings import DatabaseSettings
-from layers.status import StatusReport, write_reports
-from layers.tile_cache import CACHE
-from layers.tile_changes import note_change
+from layers.tiles.cache import CACHE
+from layers.tiles.changes import note_change
 
 
 def _app(database_url: str) -> FastAPI:

@@ -21,7 +21,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 from tests._server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -20,9 +20,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from api.cli.cluster import LocalCluster
 from layers import migrate
-from layers.auth import create_key
-from layers.cluster import LocalCluster
+from layers.access.auth import create_key
 from layers.db import create_db_engine
 from layers.demo.loader import load_demo
 from layers.settings import DatabaseSettings

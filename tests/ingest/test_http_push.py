@@ -15,8 +15,8 @@ from ingest.http_push import (
     parse_body,
     to_report,
 )
+from layers.access.policy import ANONYMOUS, principal_for
 from layers.errors import Forbidden, InvalidInput, Unauthorized
-from layers.policy import ANONYMOUS, principal_for
 
 GOOD = {"asset_id": 7, "status": "full", "observed_at": "2025-03-01T08:00:00+09:00"}
 

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from ingest.import_formats import FileTooLarge, ImportFileError
 from ingest.importer import ImportOptions, ImportSettings, import_path
+from layers.access.policy import principal_for
 from layers.errors import Forbidden, LayerNotFound
-from layers.policy import principal_for
 from tests.ingest._import_files import points, write_file
 
 DLHP = principal_for("user:dlhp-editor", ["dlhp-editor"], kind="user")

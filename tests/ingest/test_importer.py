@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, func, select, text
 
 from ingest.importer import ImportOptions, ImportReport, ImportSettings, import_path
-from layers.policy import principal_for
+from layers.access.policy import principal_for
 from layers.tables import assets, audit_log
 from tests.ingest._import_files import geojson_with, points, write_csv, write_file
 

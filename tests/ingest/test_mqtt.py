@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
-from layers.dead_letters import ingest_dead_letters
+from layers.live.dead_letters import ingest_dead_letters
 from tests.ingest._mqtt_support import (
     Mosquitto,
     Publisher,

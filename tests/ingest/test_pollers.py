@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from ingest.poller_config import PollerConfigError, PollerSettings
 from ingest.pollers import serve_pollers
-from layers.auth import create_key
+from layers.access.auth import create_key
 from layers.catalog import LAYERS
 from layers.settings import DatabaseSettings
 from tests.ingest._poll_servers import FakeRtsp, LocalHttp, closed_port

@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import Connection, Engine, select, text
 
 from ingest.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSettings, deliver_due, register, sign
-from layers import alerts
-from layers.alert_tables import webhook_deliveries
-from layers.events import CHANNEL, events_after
-from layers.policy import principal_for
-from layers.status import StatusReport, write_reports
+from layers.access.policy import principal_for
+from layers.alerts import evaluate as alerts
+from layers.alerts.tables import webhook_deliveries
+from layers.live.events import CHANNEL, events_after
+from layers.live.status import StatusReport, write_reports
 
 ALLOWED = WebhookSettings(allow_private=True, backoff_s=10, max_attempts=3, timeout_s=5)
 SUPERVISOR = principal_for("kominfo-supervisor", ["kominfo-supervisor"], kind="user")

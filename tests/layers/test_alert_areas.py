@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select, text
 
-from layers import alerts
-from layers.alert_tables import alerts as alerts_table
-from layers.area_rules import RuleIn, active_rules, create_rule, deactivate_rule, list_rules
+from layers.access.policy import ANONYMOUS, principal_for
+from layers.alerts import evaluate as alerts
+from layers.alerts.area_rules import RuleIn, active_rules, create_rule, deactivate_rule, list_rules
+from layers.alerts.tables import alerts as alerts_table
 from layers.catalog import LAYERS
-from layers.editing import create_feature, delete_feature, update_feature
+from layers.editing.edits import create_feature, delete_feature, update_feature
 from layers.errors import Forbidden, InvalidInput, Unauthorized
-from layers.policy import ANONYMOUS, principal_for
-from layers.status import StatusReport, write_reports
+from layers.live.status import StatusReport, write_reports
 
 AREAS = LAYERS["response_areas"]
 BPBD = principal_for("bpbd-editor", ["bpbd-editor"], kind="user")

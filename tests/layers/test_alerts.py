@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Connection, Engine, select, text
 
-from layers import alerts
-from layers.alert_rules import RULES, AlertRule, Condition, ScopeKind, check_rule, index_rules
-from layers.alert_tables import alerts as alerts_table
-from layers.events import events_after
-from layers.policy import principal_for
-from layers.spec import Titles
-from layers.status import StatusReport, write_reports
+from layers.access.policy import principal_for
+from layers.alerts import evaluate as alerts
+from layers.alerts.rules import RULES, AlertRule, Condition, ScopeKind, check_rule, index_rules
+from layers.alerts.tables import alerts as alerts_table
+from layers.catalog.spec import Titles
+from layers.live.events import events_after
+from layers.live.status import StatusReport, write_reports
 
 # rule -> (layer, reporting role, a status that triggers it, one that clears it)
 CASES = {

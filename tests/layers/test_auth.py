@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection, select, text
 
-from layers.auth import authenticate_key, authenticate_user, create_key, create_user, revoke_key
+from layers.access.auth import authenticate_key, authenticate_user, create_key, create_user, revoke_key
 from layers.errors import InvalidInput
 from layers.tables import api_keys, users
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 from layers.catalog import LAYERS, get_layer, index_by_id
-from layers.catalog_sync import layer_row, sync_catalog
+from layers.catalog.sync import layer_row, sync_catalog
 from layers.errors import LayerNotFound
 from layers.tables import layers
 
@@ -49,7 +49,7 @@ def test_unknown_layer_raises_layer_not_found() -> None:
 
 @pytest.mark.parametrize("spec", list(LAYERS.values()), ids=list(LAYERS))
 def test_every_layer_is_fully_declared(spec: object) -> None:
-    from layers.spec import LayerSpec
+    from layers.catalog.spec import LayerSpec
 
     assert isinstance(spec, LayerSpec)
     assert spec.title.id and spec.title.en and spec.description.id and spec.description.en

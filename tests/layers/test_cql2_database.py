@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Float, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.crs import metric_transformers
-from layers.cql2 import Queryable, filter_expression
+from layers.features.cql2 import Queryable, filter_expression
 from layers.tables import asset_status, assets
 
 QUERYABLES = {

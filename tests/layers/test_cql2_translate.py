@@ -13,7 +13,8 @@ from pygeofilter import ast, values
 from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Table, Text
 from sqlalchemy.dialects import postgresql
 
-from layers.cql2 import (
+from layers.errors import InvalidInput
+from layers.features.cql2 import (
     MAX_DEPTH,
     MAX_FILTER_LENGTH,
     MAX_VERTICES,
@@ -22,7 +23,6 @@ from layers.cql2 import (
     parse_filter,
     to_sql,
 )
-from layers.errors import InvalidInput
 
 things = Table(
     "things",

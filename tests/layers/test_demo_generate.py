@@ -15,8 +15,8 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import metric_transformers
-from layers.agencies import AGENCIES
 from layers.catalog import get_layer
+from layers.catalog.agencies import AGENCIES
 from layers.demo.generate import (
     BASE_COUNTS,
     DEMO_NOTE,

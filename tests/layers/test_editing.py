@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from layers.access.policy import ANONYMOUS, Principal, principal_for
 from layers.catalog import LAYERS
-from layers.editing import (
+from layers.catalog.spec import LayerSpec
+from layers.editing.edits import (
     area_history,
     create_feature,
     current_version,
@@ -29,8 +31,6 @@ from layers.errors import (
     LayerNotFound,
     PreconditionFailed,
 )
-from layers.policy import ANONYMOUS, Principal, principal_for
-from layers.spec import LayerSpec
 from layers.tables import areas, assets, audit_log
 
 BPBD = principal_for("bayu", ["bpbd-editor"], kind="user")

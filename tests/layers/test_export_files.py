@@ -13,11 +13,11 @@ import pyogrio
 import pytest
 from sqlalchemy import Connection, func, select, text
 
+from layers.access.policy import field_view, principal_for
 from layers.catalog import LAYERS
 from layers.export.formats import FORMATS, Format, write_file
 from layers.export.rows import ExportSource, Paging, layer_source
-from layers.features import FeatureQuery
-from layers.policy import field_view, principal_for
+from layers.features.pages import FeatureQuery
 from layers.tables import areas, assets
 
 ADMIN = principal_for("test", ["admin"], kind="user")

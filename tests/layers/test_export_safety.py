@@ -13,15 +13,15 @@ from geoalchemy2.shape import from_shape
 from shapely import Point
 from sqlalchemy import Connection, insert
 
+from layers.access.policy import field_view, principal_for
 from layers.catalog import LAYERS
-from layers.cql2 import filter_expression
 from layers.errors import InvalidInput
 from layers.export.csv_xlsx import csv_chunks, write_xlsx
 from layers.export.formats import Format, parse_format, safe_filename
 from layers.export.rows import ExportSource, Paging, layer_source
 from layers.export.shapefile import dbf_names
-from layers.features import FeatureQuery, count_matched, layer_queryables
-from layers.policy import field_view, principal_for
+from layers.features.cql2 import filter_expression
+from layers.features.pages import FeatureQuery, count_matched, layer_queryables
 from layers.tables import assets
 
 ADMIN = principal_for("test", ["admin"], kind="user")

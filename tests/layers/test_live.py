@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Connection, text
 
+from layers.access.policy import ANONYMOUS, Principal, principal_for
 from layers.errors import LayerNotFound
-from layers.events import record_event
-from layers.live import LiveEvent, enrich, events_by_ids, shaped_json, stream_view
-from layers.policy import ANONYMOUS, Principal, principal_for
+from layers.live.events import record_event
+from layers.live.stream import LiveEvent, enrich, events_by_ids, shaped_json, stream_view
 
 OPERATOR = principal_for("key:tb", ["bpprd-operator"], kind="key")
 ANALYST = principal_for("u", ["bpprd-analyst"], kind="user")

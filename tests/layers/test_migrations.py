@@ -11,7 +11,8 @@ from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, Engine, inspect, text
 
-from layers import cluster, migrate
+from api.cli import cluster
+from layers import migrate
 from layers.db import create_db_engine
 from layers.schema import metadata
 from layers.settings import DatabaseSettings

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from layers.access.policy import (
+    ANONYMOUS,
+    Action,
+    allows,
+    field_view,
+    layer_for,
+    principal_for,
+    readable_layers,
+)
 from layers.catalog import LAYERS
 from layers.errors import LayerNotFound
-from layers.policy import ANONYMOUS, Action, allows, field_view, layer_for, principal_for, readable_layers
 
 BPPRD = principal_for("ana", ["bpprd-analyst"], kind="user")
 BPPRD_OPERATOR = principal_for("ops", ["bpprd-operator"], kind="user")
@@ -16,7 +24,7 @@ SUPERVISOR = principal_for("sri", ["kominfo-supervisor"], kind="user")
 
 @pytest.mark.parametrize("principal", [ANONYMOUS, DLHP], ids=["anonymous", "other-agency"])
 def test_restricted_layer_is_invisible(principal: object) -> None:
-    from layers.policy import Principal
+    from layers.access.policy import Principal
 
     assert isinstance(principal, Principal)
     assert "taxpayers" not in [s.id for s in readable_layers(principal)]
@@ -28,7 +36,7 @@ def test_restricted_layer_is_invisible(principal: object) -> None:
     "principal", [BPPRD, BPPRD_OPERATOR, SUPERVISOR], ids=["analyst", "operator", "supervisor"]
 )
 def test_taxpayers_visible_to_bpprd_and_supervisor(principal: object) -> None:
-    from layers.policy import Principal
+    from layers.access.policy import Principal
 
     assert isinstance(principal, Principal)
     assert layer_for(principal, "taxpayers").id == "taxpayers"

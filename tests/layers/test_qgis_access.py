@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 
 from layers.catalog import LAYERS
-from layers.db_roles import NewLogin, agency_reads, drop_login, grant_login
-from layers.qgis_views import sync_views
+from layers.qgis.roles import NewLogin, agency_reads, drop_login, grant_login
+from layers.qgis.views import sync_views
 
 Login = Callable[[str], NewLogin]
 

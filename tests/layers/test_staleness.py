@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from layers.events import events_after, latest_event_id
-from layers.partitions import ensure_observation_partitions
-from layers.policy import principal_for
-from layers.staleness import check_staleness
-from layers.status import StatusReport, write_reports
+from layers.access.policy import principal_for
+from layers.live.events import events_after, latest_event_id
+from layers.live.partitions import ensure_observation_partitions
+from layers.live.staleness import check_staleness
+from layers.live.status import StatusReport, write_reports
 
 DLHP = principal_for("key:tps", ["dlhp-operator"], kind="key")
 

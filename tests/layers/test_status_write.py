@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from layers.events import CHANNEL, events_after
-from layers.policy import principal_for
-from layers.status import StatusReport, write_reports
+from layers.access.policy import principal_for
+from layers.live.events import CHANNEL, events_after
+from layers.live.status import StatusReport, write_reports
 
 DLHP = principal_for("key:tps", ["dlhp-operator"], kind="key")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from geo.tiles import BUFFER_FRACTION, TMS, TileKey, bounds_lonlat, to_3857
+from layers.access.policy import ANONYMOUS, field_view
 from layers.catalog import LAYERS
-from layers.policy import ANONYMOUS, field_view
-from layers.tile_cache import CACHE
-from layers.tile_changes import asset_boxes_3857, changed_tiles, note_change, tiles_for_boxes
+from layers.tiles.cache import CACHE
+from layers.tiles.changes import asset_boxes_3857, changed_tiles, note_change, tiles_for_boxes
 
 
 def first_asset(conn: Connection, layer: str, offset: int = 0) -> tuple[int, float, float]:

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Connection, text
 
 from geo.tiles import BUFFER_FRACTION, TMS, TileKey, bounds_3857, bounds_lonlat
+from layers.access.policy import ANONYMOUS, FieldView, field_view, principal_for
 from layers.catalog import LAYERS
-from layers.policy import ANONYMOUS, FieldView, field_view, principal_for
-from layers.status import StatusReport, write_reports
-from layers.tile_cache import Tile, TileCache
-from layers.tiles import build_layer_tile, render_tile
+from layers.live.status import StatusReport, write_reports
+from layers.tiles.cache import Tile, TileCache
+from layers.tiles.render import build_layer_tile, render_tile
 
 ADMIN = principal_for("admin", ["admin"], kind="key")
 ANALYST = principal_for("ana", ["bpprd-analyst"], kind="user")

@@ -8,8 +8,8 @@ from sqlalchemy.exc import DBAPIError
 
 from layers.catalog import LAYERS
 from layers.db import translate
+from layers.editing.validation import validate_geometry, validate_properties
 from layers.errors import InvalidGeometryError, InvalidInput, InvalidProperties
-from layers.validation import validate_geometry, validate_properties
 
 GOOD_CAMERA = {"camera_id": "C1", "view_direction_deg": 90, "fov_deg": 60, "range_m": 80}
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from layers.auth import create_user
+from layers.access.auth import create_user
 from tests.web._browser import Recorder, distinct_colours, open_dashboard, screenshot
 
 PASSWORD = "sandi-dasbor-123"

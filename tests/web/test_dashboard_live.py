@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from layers.auth import create_key
+from layers.access.auth import create_key
 from tests.web._browser import Recorder, open_dashboard, pixel, screenshot
 
 SOURCE = "dashboard-test"

@@ -7,8 +7,10 @@ from sqlalchemy import DateTime, cast, false, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
+from layers.access.policy import Action, Principal, allows, field_view
 from layers.catalog import LAYERS
-from layers.policy import Action, Principal, allows, field_view
+from layers.catalog.spec import LayerSpec, Titles
+from layers.features.queryables import Queryable, queryables, stale_expression
 from layers.queries.places import (
     AreaIdField,
     AssetField,
@@ -19,8 +21,6 @@ from layers.queries.places import (
     resolve_place,
 )
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.queryables import Queryable, queryables, stale_expression
-from layers.spec import LayerSpec, Titles
 from layers.tables import asset_status, assets
 
 CCTV = "cctv"

@@ -21,13 +21,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from geo.crs import AMBON_UTM_SRID, STORAGE_SRID
 from geo.kinds import GeometryKind
+from layers.access.policy import Action, allows
 from layers.catalog import districts, river_basins, villages
+from layers.catalog.spec import LayerSpec, Storage, Style, Titles
 from layers.errors import InvalidInput
-from layers.policy import Action, allows
+from layers.features.queryables import source_table, stale_expression
 from layers.queries.params import QueryParams, param, readable_named_layers
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.queryables import source_table, stale_expression
-from layers.spec import LayerSpec, Storage, Style, Titles
 from layers.tables import asset_status, assets
 
 Unit = Literal["kecamatan", "kelurahan", "basin", "hexagon"]

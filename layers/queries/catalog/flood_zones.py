@@ -14,14 +14,14 @@ from sqlalchemy import BigInteger, Select, and_, case, cast, false, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
+from layers.access.policy import Action, allows
 from layers.catalog import LAYERS
+from layers.catalog.spec import Access, LayerSpec, Storage, Style, Titles
 from layers.errors import InvalidInput
-from layers.flood_tables import flood_zones
-from layers.policy import Action, allows
 from layers.queries.flood_cache import FloodRequest, zone_set_key
+from layers.queries.flood_tables import flood_zones
 from layers.queries.params import Names, ParamError, QueryParams, param, readable_named_layers
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.spec import Access, LayerSpec, Storage, Style, Titles
 from layers.tables import asset_status, assets
 
 DEFAULT_LAYERS = ("cctv", "dumping_points", "traffic_junctions", "taxpayers")

@@ -11,9 +11,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from geo.crs import AMBON_UTM_SRID
 from geo.kinds import GeometryKind
+from layers.access.policy import Principal, readable_layers
 from layers.catalog import LAYERS
+from layers.catalog.spec import LayerSpec, Storage, Style, Titles
 from layers.errors import InvalidInput
-from layers.policy import Principal, readable_layers
+from layers.features.queryables import stale_expression
 from layers.queries.params import Names, ParamError, param, readable_named_layers
 from layers.queries.places import (
     AreaIdField,
@@ -24,8 +26,6 @@ from layers.queries.places import (
     resolve_place,
 )
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.queryables import stale_expression
-from layers.spec import LayerSpec, Storage, Style, Titles
 from layers.tables import asset_status, assets
 
 COLUMNS = (

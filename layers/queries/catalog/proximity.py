@@ -9,13 +9,13 @@ from sqlalchemy import BigInteger, Float, Select, String, cast, func, literal, s
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
+from layers.access.policy import Principal
+from layers.catalog.spec import LayerSpec, Style, Titles
 from layers.errors import InvalidInput
-from layers.policy import Principal
 from layers.queries.catalog.in_area import is_point_asset_layer
 from layers.queries.params import param, readable_named_layers
 from layers.queries.places import AssetField, GeometryField, Place, PointField, resolve_place
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.spec import LayerSpec, Style, Titles
 from layers.tables import asset_status, assets
 
 _ROW_COLUMNS = (

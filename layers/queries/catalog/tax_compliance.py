@@ -43,11 +43,11 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
+from layers.access.policy import Action, allows, field_view, may_read
 from layers.catalog import taxpayers
-from layers.policy import Action, allows, field_view, may_read
+from layers.catalog.spec import Access, Style, Titles
 from layers.queries.params import QueryParams, param
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.spec import Access, Style, Titles
 from layers.tables import asset_status, assets, observations
 
 LAYER = taxpayers.LAYER

@@ -42,11 +42,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from geo.crs import AMBON_UTM_SRID, STORAGE_SRID
 from geo.kinds import GeometryKind
+from layers.access.policy import Action, allows
 from layers.catalog import districts, dumping_points
-from layers.policy import Action, allows
+from layers.catalog.spec import Style, Titles
 from layers.queries.params import Names, ParamError, QueryParams, param
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
-from layers.spec import Style, Titles
 from layers.tables import asset_status, assets, observations
 
 LAYER = dumping_points.LAYER

@@ -15,9 +15,9 @@ from pyproj import Transformer
 from shapely import wkb
 from sqlalchemy import Connection, func, select
 
+from layers.access.policy import Principal, principal_for
 from layers.catalog import LAYERS
 from layers.errors import InvalidInput
-from layers.policy import Principal, principal_for
 from layers.queries.catalog.density import QUERIES
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryContext

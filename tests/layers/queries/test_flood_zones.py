@@ -20,14 +20,14 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from sqlalchemy import Connection, func, insert, select
 
+from layers.access.policy import Principal, principal_for
 from layers.errors import InvalidInput
-from layers.flood_tables import flood_zone_sets
-from layers.policy import Principal, principal_for
+from layers.live.status import StatusReport, write_reports
 from layers.queries.catalog.flood_zones import QUERIES
 from layers.queries.flood_cache import FloodRequest, zone_set_key
+from layers.queries.flood_tables import flood_zone_sets
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryContext
-from layers.status import StatusReport, write_reports
 from layers.tables import asset_status, assets, observations, raster_sources
 
 SPECS = {spec.id: spec for spec in QUERIES}

@@ -12,12 +12,12 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, func, insert, select, update
 
+from layers.access.policy import Principal, principal_for
 from layers.errors import InvalidInput
-from layers.policy import Principal, principal_for
+from layers.live.status import StatusReport, write_reports
 from layers.queries.catalog import QUERIES
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryContext
-from layers.status import StatusReport, write_reports
 from layers.tables import areas, asset_status, assets
 
 SPEC = QUERIES["in_area"]

@@ -11,8 +11,8 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import Connection, func, insert, select
 
+from layers.access.policy import Principal, principal_for
 from layers.errors import InvalidInput
-from layers.policy import Principal, principal_for
 from layers.queries.params import parse_params
 from layers.queries.places import (
     AreaIdField,

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
+from layers.access.policy import ANONYMOUS, Principal, may_read, principal_for
 from layers.catalog.taxpayers import LAYER
 from layers.errors import InvalidInput
-from layers.policy import ANONYMOUS, Principal, may_read, principal_for
+from layers.live.status import StatusReport, write_reports
 from layers.queries.catalog.tax_compliance import QUERIES
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryContext
-from layers.status import StatusReport, write_reports
 from layers.tables import asset_status, assets, observations
 
 SPEC = QUERIES[0]

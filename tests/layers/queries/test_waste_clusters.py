@@ -15,12 +15,12 @@ from shapely import wkb
 from sklearn.cluster import DBSCAN
 from sqlalchemy import Connection, func, insert, select
 
+from layers.access.policy import ANONYMOUS, Principal, may_read, principal_for
 from layers.errors import InvalidInput
-from layers.policy import ANONYMOUS, Principal, may_read, principal_for
+from layers.live.status import StatusReport, write_reports
 from layers.queries.catalog.waste_clusters import QUERIES
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryContext
-from layers.status import StatusReport, write_reports
 from layers.tables import asset_status, assets, observations
 
 SPEC = QUERIES[0]

@@ -1,0 +1,1 @@
+"""Alerts: declared and area rules, their evaluation, reading and acknowledging, webhooks."""

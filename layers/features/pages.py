@@ -1,0 +1,267 @@
+"""Feature pages and single features as GeoJSON built by PostGIS, with live (or past) status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Connection, FromClause, Select, Text, and_, func, literal, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+from geo.kinds import GeometryKind
+from layers.access.policy import FieldView
+from layers.catalog.spec import LayerSpec, Storage
+from layers.errors import InvalidInput
+from layers.features.queryables import Queryable, queryables, source_table, stale_expression
+from layers.tables import asset_status, observations
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCrs:
+    """The CRS features are written in: SRID, whether axes are swapped to lat/lon, decimal digits."""
+
+    srid: int = 4326
+    flip: bool = False
+    digits: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureQuery:
+    """Everything a client may ask of a page of features, already parsed and bounded."""
+
+    limit: int = 100
+    after_id: int | None = None
+    before_id: int | None = None  # keyset paging backwards (default order only)
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None  # x/y order in bbox_srid
+    bbox_srid: int = 4326
+    interval: tuple[datetime | None, datetime | None] | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()  # (queryable, descending)
+    select: tuple[str, ...] | None = None
+    equals: Mapping[str, str] = field(default_factory=dict)
+    filters: tuple[ColumnElement[bool], ...] = ()
+    at: datetime | None = None
+    crs: OutputCrs = field(default_factory=OutputCrs)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of features as a GeoJSON array text, with what paging needs."""
+
+    features_json: str
+    returned: int
+    first_id: int | None
+    last_id: int | None
+
+
+def status_source(layer: LayerSpec, at: datetime | None) -> FromClause | None:
+    """Return the status relation: the latest status, or the status as it was at `at`."""
+    if layer.status is None:
+        return None
+    if at is None:
+        return asset_status
+    table = source_table(layer)
+    o = observations
+    return (
+        select(o.c.status, o.c.value, o.c.unit, o.c.observed_at)
+        .where(o.c.asset_id == table.c.id, o.c.observed_at <= at)
+        .order_by(o.c.observed_at.desc())
+        .limit(1)
+        .lateral("status_at")
+    )
+
+
+def layer_queryables(
+    layer: LayerSpec, view: FieldView, at: datetime | None = None
+) -> Mapping[str, Queryable]:
+    """Return the queryables of a layer for a caller, bound to the live or the past status."""
+    return query_context(layer, view, at)[0]
+
+
+def query_context(
+    layer: LayerSpec, view: FieldView, at: datetime | None
+) -> tuple[Mapping[str, Queryable], FromClause]:
+    """Return the queryables and the FROM clause they refer to (one status relation for both)."""
+    table = source_table(layer)
+    status = status_source(layer, at)
+    if status is None:
+        return queryables(layer, view), table
+    if at is None:
+        return queryables(layer, view), table.outerjoin(asset_status, asset_status.c.asset_id == table.c.id)
+    return queryables(layer, view, status), table.outerjoin(status, true())
+
+
+def where_clauses(
+    layer: LayerSpec, q: FeatureQuery, qs: Mapping[str, Queryable]
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses the items path applies for `q` (paging cursors excluded)."""
+    table = source_table(layer)
+    clauses: list[ColumnElement[bool]] = [table.c.layer_id == layer.id]
+    if layer.storage is Storage.AREAS:
+        clauses.append(table.c.deleted_at.is_(None))
+    if q.bbox is not None:
+        envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
+        if q.bbox_srid != 4326:
+            envelope = func.ST_Transform(envelope, 4326)
+        clauses.append(_intersects_box(layer, table.c.geom, envelope))
+    if q.interval is not None:
+        clauses.extend(_interval(qs["observed_at" if "observed_at" in qs else "updated_at"].expr, q.interval))
+    for name, value in q.equals.items():
+        clauses.append(qs[name].expr == value)
+    clauses.extend(q.filters)
+    if q.at is not None and layer.storage is Storage.ASSETS:
+        clauses.append(table.c.created_at <= q.at)
+    return clauses
+
+
+def _intersects_box(
+    layer: LayerSpec, geom: ColumnElement[Any], box: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Return a bbox test; for points `&&` is exact and skips the per-row recheck ST_Intersects costs."""
+    if layer.geometry is GeometryKind.POINT:
+        return geom.op("&&", return_type=Boolean)(box)
+    return func.ST_Intersects(geom, box)
+
+
+def _interval(
+    expr: ColumnElement[Any], interval: tuple[datetime | None, datetime | None]
+) -> list[ColumnElement[bool]]:
+    start, end = interval
+    out: list[ColumnElement[bool]] = []
+    if start is not None:
+        out.append(expr >= start)
+    if end is not None:
+        out.append(expr <= end)
+    return out
+
+
+def _geometry(layer: LayerSpec, crs: OutputCrs) -> ColumnElement[Any]:
+    geom: ColumnElement[Any] = source_table(layer).c.geom
+    if crs.srid != 4326:
+        geom = func.ST_Transform(geom, literal(crs.srid))
+    if crs.flip:
+        geom = func.ST_FlipCoordinates(geom)
+    return func.ST_AsGeoJSON(geom, literal(crs.digits)).cast(JSON)
+
+
+def _properties(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
+    names = [n for n in qs if qs[n].json is not None]
+    if q.select is not None:
+        names = [n for n in names if n in q.select]
+    pairs: list[Any] = list(chain.from_iterable((literal(n), qs[n].json) for n in names))
+    if layer.status is not None and "observed_at" in qs and (q.select is None or "stale" in q.select):
+        now = literal(q.at) if q.at is not None else None
+        pairs += [literal("stale"), stale_expression(layer, qs["observed_at"].expr, now)]
+    table = source_table(layer)
+    extra: list[tuple[str, Any]] = [("version", table.c.version)]
+    if layer.storage is Storage.AREAS:
+        extra.append(("created_by", table.c.created_by))
+    for name, expr in extra:
+        if q.select is None or name in q.select:
+            pairs += [literal(name), expr]
+    return func.jsonb_build_object(*pairs)
+
+
+def _feature(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
+    table = source_table(layer)
+    return func.json_build_object(
+        literal("type"),
+        literal("Feature"),
+        literal("id"),
+        table.c.id,
+        literal("geometry"),
+        _geometry(layer, q.crs),
+        literal("properties"),
+        _properties(layer, qs, q),
+    )
+
+
+def order_clauses(
+    qs: Mapping[str, Queryable], sortby: Sequence[tuple[str, bool]]
+) -> list[ColumnElement[Any]]:
+    """Return ORDER BY expressions for a sortby; unknown names raise InvalidInput."""
+    out: list[ColumnElement[Any]] = []
+    for name, descending in sortby:
+        if name not in qs or qs[name].kind == "geometry":
+            raise InvalidInput(
+                f"cannot sort by {name!r}", f"tidak dapat mengurutkan menurut {name!r}", field=name
+            )
+        expr = qs[name].expr
+        out.append(expr.desc().nulls_last() if descending else expr.asc().nulls_last())
+    return out
+
+
+def page_columns(
+    feature: ColumnElement[Any],
+    fid: ColumnElement[Any],
+    sort: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    q: FeatureQuery,
+    from_: FromClause | None = None,
+) -> list[ColumnElement[Any]]:
+    """Return the columns of one page: features JSON array text, count, first and last id.
+
+    Rows matching `where` are ordered by `sort`, then `fid`; the query's cursor, limit and offset pick
+    the page. Walking backwards fetches newest-first; the page itself is always written ascending.
+    """
+    order = [*sort, fid.asc()]
+    paged = list(where)
+    if q.after_id is not None:
+        paged.append(fid > q.after_id)
+    if q.before_id is not None:
+        paged.append(fid < q.before_id)
+        order = [fid.desc()]
+    inner = select(feature.label("f"), fid.label("fid"), func.row_number().over(order_by=order).label("ord"))
+    if from_ is not None:
+        inner = inner.select_from(from_)
+    page = inner.where(*paged).order_by(*order).limit(q.limit).offset(q.offset).subquery("page")
+    agg_order = page.c.fid if q.before_id is not None else page.c.ord
+    return [
+        func.coalesce(func.json_agg(aggregate_order_by(page.c.f, agg_order)).cast(Text), literal("[]")).label(
+            "features"
+        ),
+        func.count().label("returned"),
+        func.min(page.c.fid).label("first_id"),
+        func.max(page.c.fid).label("last_id"),
+    ]
+
+
+def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
+    """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
+    qs, from_ = query_context(layer, view, q.at)
+    table = source_table(layer)
+    sort = order_clauses(qs, q.sortby)
+    return select(
+        *page_columns(_feature(layer, qs, q), table.c.id, sort, where_clauses(layer, q, qs), q, from_)
+    )
+
+
+def fetch_page(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Page:
+    """Return one page of features of `layer` as a GeoJSON array built by PostGIS."""
+    row = conn.execute(page_statement(layer, view, q)).one()
+    return Page(
+        features_json=row.features, returned=int(row.returned), first_id=row.first_id, last_id=row.last_id
+    )
+
+
+def count_matched(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> int:
+    """Return how many features match the query's filters (paging ignored)."""
+    qs, from_ = query_context(layer, view, q.at)
+    stmt = select(func.count()).select_from(from_).where(and_(*where_clauses(layer, q, qs)))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def fetch_feature(
+    conn: Connection, layer: LayerSpec, view: FieldView, feature_id: int, q: FeatureQuery
+) -> str | None:
+    """Return one feature as GeoJSON text, or None."""
+    qs, from_ = query_context(layer, view, q.at)
+    table = source_table(layer)
+    where = [*where_clauses(layer, q, qs), table.c.id == feature_id]
+    stmt = select(_feature(layer, qs, q).cast(Text)).select_from(from_).where(and_(*where))
+    value: str | None = conn.execute(stmt).scalar_one_or_none()
+    return value

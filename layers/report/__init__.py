@@ -1,0 +1,1 @@
+"""The situation report: its content (sections per layer) and its self-contained HTML page."""

@@ -1,0 +1,1 @@
+"""Vector tiles: MVT built by PostGIS, the tile cache, which tiles a change touches, map styles."""
