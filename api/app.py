@@ -25,7 +25,7 @@ from api.routes import (
     imports,
     ingest,
     items,
-    queries,
+    openapi_doc,
     rasters,
     report,
     styles,
@@ -37,13 +37,13 @@ from layers.db import create_db_engine, session_factory
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """Build the app with its own engine; tests pass their own settings."""
+    """Build the app with its own engine; settings are read once here (or given by tests) and passed down."""
     settings = settings or ApiSettings()
     engine = create_db_engine(settings.db)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with live_services(app):
+        async with live_services(app, settings.live, settings.webhooks):
             yield
         engine.dispose()
 
@@ -51,18 +51,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="kendali",
         version="0.1.0",
         description="OGC API - Features, tiles and live status for city Command Centers.",
-        openapi_url="/api",
+        openapi_url=None,  # /api is written per caller (api/routes/openapi_doc.py)
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.basemap_settings = settings.basemaps
+    app.state.settings = settings  # every group the routes need, read by their dependencies
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(web.router)  # first: its `/` answers browsers only and falls through otherwise
     app.include_router(health.router)
-    app.include_router(queries.router)  # before collections, items, tiles, export: it matches query ids only
+    app.include_router(openapi_doc.router)
     app.include_router(collections.router)
     app.include_router(items.router)
     app.include_router(editing.router)

@@ -15,11 +15,10 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
 from api.events import EventHub
+from api.settings import LiveSettings
 from ingest.webhooks import WebhookSettings, deliver_due
 from layers.alerts.evaluate import run_evaluation
 from layers.live.partitions import ensure_observation_partitions
@@ -28,29 +27,16 @@ from layers.live.staleness import check_staleness
 log = logging.getLogger(__name__)
 
 
-class LiveSettings(BaseSettings):
-    """How often the background checks run and how much the live stream holds (KENDALI_*)."""
-
-    model_config = SettingsConfigDict(env_prefix="KENDALI_", env_file=".env", extra="ignore")
-
-    stale_check_s: float = Field(30.0, ge=0.5, le=3_600)
-    alert_check_s: float = Field(5.0, ge=0.5, le=3_600)
-    partition_check_s: float = Field(86_400.0, ge=60, le=7 * 86_400)
-    sse_queue: int = Field(1_000, ge=10, le=100_000)  # messages held per slow client before it is dropped
-    sse_max_clients: int = Field(1_000, ge=1, le=100_000)  # per worker process
-
-
 @asynccontextmanager
-async def live_services(app: FastAPI, settings: LiveSettings | None = None) -> AsyncIterator[None]:
+async def live_services(app: FastAPI, settings: LiveSettings, hooks: WebhookSettings) -> AsyncIterator[None]:
     """Run the event hub and the periodic checks while the app serves; stop them at shutdown."""
-    settings = settings or LiveSettings()
     engine: Engine = app.state.engine
     hub = EventHub(engine, queue_size=settings.sse_queue, max_clients=settings.sse_max_clients)
     hub.start()
     app.state.event_hub = hub
     tasks = [
         asyncio.create_task(run_checks(engine, settings)),
-        asyncio.create_task(run_alerts(engine, settings, WebhookSettings())),
+        asyncio.create_task(run_alerts(engine, settings, hooks)),
     ]
     try:
         yield

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.errors import request_lang
+from api.feature_params import DESCRIBE, EXPORT, ITEMS, Param, names_for, own_values
 from layers.access.auth import authenticate_key, authenticate_user
 from layers.access.policy import ANONYMOUS, Principal
 from layers.access.sessions import authenticate_session, is_session_token
+from layers.collections import Bound, Collection, collection_for
 from layers.errors import Unauthorized
 
 
@@ -70,3 +73,24 @@ def get_lang(request: Request) -> str:
 
 
 LangDep = Annotated[str, Depends(get_lang)]
+
+
+def collection_from_path(collection_id: str, principal: PrincipalDep) -> Collection:
+    """Return the collection named in the path if the caller may see it (else 404, whatever the reason)."""
+    return collection_for(principal, collection_id)
+
+
+CollectionDep = Annotated[Collection, Depends(collection_from_path)]
+
+
+def _binder(shared: Sequence[Param]) -> Callable[[Collection, Request, Session], Bound]:
+    def bind(collection: CollectionDep, request: Request, session: SessionDep) -> Bound:
+        values = own_values(request, names_for(shared, collection.info.kind))
+        return collection.bind(session, values, datetime.now(UTC))
+
+    return bind
+
+
+ItemsDep = Annotated[Bound, Depends(_binder(ITEMS))]
+DescribedDep = Annotated[Bound, Depends(_binder(DESCRIBE))]
+ExportDep = Annotated[Bound, Depends(_binder(EXPORT))]

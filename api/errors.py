@@ -22,6 +22,7 @@ STATUS: dict[type[e.KendaliError], int] = {
     e.LayerNotFound: 404,
     e.FeatureNotFound: 404,
     e.InvalidInput: 400,
+    e.OutsideCrsArea: 400,
     e.Unauthorized: 401,
     e.Forbidden: 403,
     e.Conflict: 409,

@@ -2,9 +2,11 @@
 
 Every worker process listens on its own connection, so a change committed through any worker reaches
 the subscribers of all of them. Notifications carry event ids; the hub reads those events back from the
-log (a NOTIFY is only delivered after its commit, so the row is there), adds the assets' current state
-once, and queues each subscriber the cut its policy allows. After a lost connection it reconnects with
-backoff and catches up from the log, so nothing committed meanwhile is skipped.
+log (a NOTIFY is only delivered after its commit, so the row is there), retires the cached tiles each
+event changed, and queues each subscriber the cut its policy allows. Events carry what they describe
+(the write path recorded the assets' new states and touched tiles), so nothing else is read per event.
+After a lost connection it reconnects with backoff and catches up from the log, so nothing committed
+meanwhile is skipped.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Engine
 
-from layers.live.events import CHANNEL, events_after, latest_event_id
-from layers.live.stream import LiveEvent, StreamView, enrich, events_by_ids, live_events_after, shaped_json
+from layers.live.events import CHANNEL, Event, events_after, latest_event_id
+from layers.live.retire import retire_tiles
+from layers.live.stream import StreamView, events_by_ids, live_events_after, shaped_json
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ class EventHub:
             return None
         return [m for e in events if (m := _message(e, view)) is not None]
 
-    def _read_after(self, after_id: int) -> list[LiveEvent]:
+    def _read_after(self, after_id: int) -> list[Event]:
         with self.engine.connect() as conn:
             return live_events_after(conn, after_id, MAX_REPLAY + 1)
 
@@ -207,13 +210,14 @@ class EventHub:
                     await asyncio.sleep(1)
                     continue
                 for event in events:
+                    retire_tiles(event)
                     self._fan_out(event)
 
-    def _read(self, ids: list[int]) -> list[LiveEvent]:
+    def _read(self, ids: list[int]) -> list[Event]:
         with self.engine.connect() as conn:
-            return enrich(conn, events_by_ids(conn, ids), tiles=True)
+            return events_by_ids(conn, ids)
 
-    def _fan_out(self, event: LiveEvent) -> None:
+    def _fan_out(self, event: Event) -> None:
         self._remember(event.id)
         texts: dict[frozenset[str], str] = {}
         for sub in list(self._subscribers):
@@ -231,6 +235,6 @@ class EventHub:
             self._seen.popitem(last=False)
 
 
-def _message(event: LiveEvent, view: StreamView) -> Message | None:
+def _message(event: Event, view: StreamView) -> Message | None:
     hidden = view.cut(event)
     return None if hidden is None else Message(event.id, event.type, shaped_json(event, hidden))

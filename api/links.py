@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +26,21 @@ def link(href: str, rel: str, type_: str, title: str | None = None, **extra: Any
         out["title"] = title
     out.update(extra)
     return out
+
+
+def answers(
+    *media_types: str, more: Mapping[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """Return OpenAPI `responses` saying which media types a 200 comes in, plus any other statuses."""
+    content: dict[str, Any] = {t.split(";")[0]: {} for t in media_types}
+    return {200: {"description": "OK", "content": content}, **(more or {})}
+
+
+def link_header(links: Sequence[Mapping[str, Any]]) -> str:
+    """Return links as an HTTP `Link` header (RFC 8288), for clients that read headers, not bodies."""
+    # rel is written bare (an OGC relation URI included): header-driven OGC clients compare it as is,
+    # and no title: they split the header on ',', ';' and '=' without quoting rules.
+    return ", ".join(f'<{item["href"]}>; rel={item["rel"]}; type="{item["type"]}"' for item in links)
 
 
 def with_query(request: Request, path: str, **changes: str | None) -> str:

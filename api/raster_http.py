@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from api.settings import ApiSettings
 from basemaps.errors import InvalidTile, SourceNotFound, SourceUnreadable
 from basemaps.raster_tiles import RasterFile
 from basemaps.settings import BasemapSettings
@@ -21,12 +22,9 @@ STATIC_MAX_AGE_S = 3600
 
 
 def get_basemap_settings(request: Request) -> BasemapSettings:
-    """Return the app's basemap settings, read from the environment once if the app was not given any."""
-    settings: BasemapSettings | None = getattr(request.app.state, "basemap_settings", None)
-    if settings is None:
-        settings = BasemapSettings()
-        request.app.state.basemap_settings = settings
-    return settings
+    """Return the basemap settings the app was built with."""
+    settings: ApiSettings = request.app.state.settings
+    return settings.basemaps
 
 
 BasemapSettingsDep = Annotated[BasemapSettings, Depends(get_basemap_settings)]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+from geo.crs import describe_crs_bounds, within_crs
 
 BBox = tuple[float, float, float, float]
 
@@ -43,3 +46,27 @@ def check_lonlat(bbox: BBox) -> BBox:
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise InvalidBBox("bbox is outside longitude/latitude range", "bbox di luar rentang bujur/lintang")
     return bbox
+
+
+def check_in_crs(bbox: BBox, srid: int) -> BBox:
+    """Return the bbox if it lies inside the area its CRS is defined for, else raise InvalidBBox."""
+    if not within_crs(bbox, srid):
+        area = describe_crs_bounds(srid)
+        raise InvalidBBox(
+            f"bbox lies outside the area {area} is defined for",
+            f"bbox di luar wilayah yang dicakup {area}",
+        )
+    return bbox
+
+
+def union(boxes: Iterable[BBox | None]) -> BBox | None:
+    """Return the bbox covering every given one (None entries ignored), or None when there is none."""
+    found = [b for b in boxes if b is not None]
+    if not found:
+        return None
+    return (
+        min(b[0] for b in found),
+        min(b[1] for b in found),
+        max(b[2] for b in found),
+        max(b[3] for b in found),
+    )

@@ -82,3 +82,33 @@ def northing_first(srid: int) -> bool:
     """Return whether the CRS's first axis points north or south (EPSG:4326 is lat/lon)."""
     first = CRS.from_epsg(srid).axis_info[0].direction.lower()
     return first in ("north", "south")
+
+
+@lru_cache(maxsize=32)
+def crs_bounds(srid: int) -> tuple[float, float, float, float]:
+    """Return (minx, miny, maxx, maxy) of the area a CRS is defined for, in its x/y (PostGIS) order.
+
+    The area of use is EPSG's (through pyproj), in degrees, projected into the CRS. Outside it PROJ
+    either fails (UTM far from its zone) or answers nonsense (web mercator past 180°).
+    """
+    crs = CRS.from_epsg(srid)
+    area = crs.area_of_use
+    if area is None:
+        raise ValueError(f"EPSG:{srid} declares no area of use")
+    to_crs = Transformer.from_crs(CRS.from_epsg(STORAGE_SRID), crs, always_xy=True)
+    minx, miny, maxx, maxy = to_crs.transform_bounds(
+        area.west, area.south, area.east, area.north, densify_pts=21
+    )
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def within_crs(bounds: tuple[float, float, float, float], srid: int) -> bool:
+    """Return whether x/y bounds lie inside the area the CRS is defined for."""
+    minx, miny, maxx, maxy = crs_bounds(srid)
+    return minx <= bounds[0] and miny <= bounds[1] and bounds[2] <= maxx and bounds[3] <= maxy
+
+
+def describe_crs_bounds(srid: int) -> str:
+    """Return the area a CRS is defined for as text, "EPSG:n (x a..b, y c..d)", for error messages."""
+    minx, miny, maxx, maxy = crs_bounds(srid)
+    return f"EPSG:{srid} (x {minx:.10g}..{maxx:.10g}, y {miny:.10g}..{maxy:.10g})"

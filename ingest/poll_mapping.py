@@ -1,4 +1,8 @@
-"""A small declarative mapping from a JSON document's items to status reports (dotted paths)."""
+"""A small declarative mapping from a JSON document's items to status reports (dotted paths).
+
+The mapping picks and converts (status maps, value thresholds, epoch and naive times); each mapped item
+is then read by layers.live.report_input, the one reader of reports, with its limits.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Final
 
 from geo.digits import whole_number
 from ingest.poller_config import JsonMapping
+from layers.live.report_input import BadReport, read_report
 from layers.live.status import MAX_BATCH, StatusReport
 
 MISSING: Final = object()
@@ -32,13 +37,15 @@ def pick(document: object, path: str | None) -> object:
 
 
 def _number(raw: object) -> float | None:
+    """Return a number or numeric text as a float (None when absent or unreadable; NaN stays NaN)."""
     if isinstance(raw, bool) or raw is MISSING or raw is None:
         return None
     try:
-        value = float(raw) if isinstance(raw, int | float | str) else math.nan
+        return float(raw) if isinstance(raw, int | float | str) else None
+    except OverflowError:
+        return math.inf
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
 
 
 def _observed(raw: object, fetched_at: datetime) -> datetime | None:
@@ -50,7 +57,7 @@ def _observed(raw: object, fetched_at: datetime) -> datetime | None:
             parsed = datetime.fromisoformat(raw)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         number = _number(raw)
-        if number is not None:
+        if number is not None and math.isfinite(number):
             return datetime.fromtimestamp(number / 1000 if number > EPOCH_MS_FROM else number, UTC)
     except (ValueError, OverflowError, OSError):
         return None
@@ -62,7 +69,7 @@ def _status(raw: object, value: float | None, mapping: JsonMapping, statuses: Se
         text = str(raw).lower() if isinstance(raw, bool) else str(raw)
         mapped = mapping.status_map.get(text, text)
         return mapped if mapped in statuses else None
-    if value is None or not mapping.value_thresholds:
+    if value is None or not math.isfinite(value) or not mapping.value_thresholds:
         return None
     reached = [status for low, status in sorted(mapping.value_thresholds) if value >= low]
     return reached[-1] if reached else None
@@ -99,9 +106,12 @@ def map_document(
         if external_id is None or status is None or observed is None:
             problems.append(f"item {index}: missing or unknown external id, status or time")
             continue
-        reports.append(
-            StatusReport(status, observed, source, layer_id=layer_id, external_id=external_id, value=value)
-        )
+        fields = {"status": status, "value": value, "observed_at": observed}
+        read = read_report(fields, source=source, target=(layer_id, external_id), now=fetched_at)
+        if isinstance(read, BadReport):
+            problems.append(f"item {index}: {read.en}")
+        else:
+            reports.append(read)
     if len(items) > MAX_BATCH:
         problems.append(f"{len(items) - MAX_BATCH} items past the first {MAX_BATCH} were left out")
     return reports, problems

@@ -3,8 +3,9 @@
 Every target (a JSON source, an app, a camera) has its own schedule: probed every `interval_s`, and after
 failures every interval x 2^failures up to `backoff_max_s`. Probes run as separate asyncio tasks under a
 per-poller concurrency limit and each is bounded by its timeout, so a slow or failing target never holds
-up another; results go to one writer that stores them through layers.alerts.evaluate.write_and_evaluate as the
-poller's API key (its agency and layer scope apply) with `source` = the poller's name.
+up another. Every report, probed or mapped from a feed, is read by layers.live.report_input (the one
+reader of reports, with its limits); one writer stores them through layers.alerts.evaluate.write_and_evaluate
+as the poller's API key (its agency and layer scope apply) with `source` = the poller's name.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from layers.alerts.evaluate import write_and_evaluate
 from layers.catalog import LAYERS
 from layers.db import create_db_engine
 from layers.live.poll_targets import ProbeTarget, probe_targets
+from layers.live.report_input import BadReport, read_report
 from layers.live.status import StatusReport
 
 log = logging.getLogger(__name__)
@@ -184,18 +186,20 @@ class PollerRunner:
             probe = await poll_probes.camera_probe(self.client, target.url, poller.timeout_s)
             value = None  # cameras declare no value; the round trip goes in details
         up, down = poller.up_down
-        report = StatusReport(
-            status=up if probe.ok else down,
-            observed_at=datetime.now(UTC),
-            source=poller.name,
-            asset_id=target.asset_id,
-            layer_id=poller.layer,
-            value=value,
-            details={**probe.details, "rtt_ms": probe.elapsed_ms}
-            if probe.elapsed_ms is not None
-            else probe.details,
-        )
-        return _Outcome(probe.ok, [report])
+        rtt = {} if probe.elapsed_ms is None else {"rtt_ms": probe.elapsed_ms}
+        item = {
+            "asset_id": target.asset_id,
+            "layer": poller.layer,
+            "status": up if probe.ok else down,
+            "value": value,
+            "observed_at": datetime.now(UTC),
+            "details": {**probe.details, **rtt},
+        }
+        read = read_report(item, source=poller.name)
+        if isinstance(read, BadReport):
+            log.warning("poller %s: report on %s refused: %s", poller.name, target.external_id, read.en)
+            return _Outcome(probe.ok)
+        return _Outcome(probe.ok, [read])
 
     async def _fetch(self, poller: HttpJsonPoller) -> _Outcome:
         fetched_at = datetime.now(UTC)

@@ -27,14 +27,17 @@ from sqlalchemy import Connection
 
 from ingest.mqtt_messages import topic_for
 from ingest.settings import IngestSettings, MqttSettings
-from ingest.simulator_world import SimAsset, SimReport, World
+from ingest.simulator_world import SIMULATED, SimAsset, SimReport, World
 from layers.access.auth import authenticate_key, create_key
+from layers.catalog import LAYERS
 
 log = logging.getLogger(__name__)
 
-LIVE_LAYERS = ("cctv", "city_apps", "das_stations", "dumping_points", "taxpayers", "traffic_junctions")
-SENSOR_LAYERS = frozenset({"das_stations", "dumping_points", "taxpayers"})  # over MQTT when it is set up
-SIMULATOR_ROLES = ("kominfo-operator", "dlhp-operator", "bpbd-operator", "dishub-operator", "bpprd-operator")
+# All from the catalog: the live layers the simulated city drives, those whose assets are field sensors
+# (over MQTT when it is set up), and the owning agencies' operator roles, which may read and report them.
+LIVE_LAYERS = tuple(SIMULATED)
+SENSOR_LAYERS = frozenset(layer_id for layer_id, behaviour in SIMULATED.items() if behaviour.sensor)
+SIMULATOR_ROLES = tuple(dict.fromkeys(f"{LAYERS[layer_id].owner}-operator" for layer_id in LIVE_LAYERS))
 HTTP_BATCH = 1000
 PAGE = 1000
 MAX_ASSETS_PER_LAYER = 20_000

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from layers.catalog import LAYERS
+from layers.catalog.spec import LayerSpec, StatusSpec, Storage
 
 HOUR_S = 3600.0
 DAY_S = 86_400.0
@@ -246,22 +247,54 @@ class TappingBox:
         return "online", float(round(self.daily * share, -2)), {}
 
 
+Build = Callable[[random.Random, SimAsset, datetime, Weather], Model]
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How the assets of a kind of layer behave, told apart by the status vocabulary and unit they report."""
+
+    statuses: tuple[str, ...]
+    unit: str | None
+    build: Build
+    sensor: bool = False  # a field sensor: it reports over MQTT when a broker is set up
+
+    def fits(self, status: StatusSpec) -> bool:
+        """Return whether a layer declaring this status speaks this behaviour's vocabulary."""
+        return status.values == self.statuses and status.unit == self.unit
+
+
+BEHAVIOURS: tuple[Behaviour, ...] = (
+    Behaviour(("normal", "waspada", "siaga", "awas"), "cm", lambda r, a, _, w: River(r, a, w), sensor=True),
+    Behaviour(
+        ("empty", "half", "full", "overflow"), "%", lambda r, _, s, __: DumpingPoint(r, s), sensor=True
+    ),
+    Behaviour(("online", "offline"), None, lambda r, *_: Camera(r)),
+    Behaviour(("lancar", "padat", "macet"), "veh/15min", lambda r, a, *_: Junction(r, a)),
+    Behaviour(("up", "down"), "ms", lambda r, *_: App(r)),
+    Behaviour(("online", "offline"), "IDR", lambda r, a, *_: TappingBox(r, a), sensor=True),
+)
+
+
+def behaviour_of(layer: LayerSpec) -> Behaviour | None:
+    """Return how the assets of a layer behave, from its declared status; None if nothing here fits."""
+    if layer.status is None or layer.storage is not Storage.ASSETS:
+        return None
+    return next((b for b in BEHAVIOURS if b.fits(layer.status)), None)
+
+
+# The catalog's live layers this simulator can drive, in catalog order.
+SIMULATED: Mapping[str, Behaviour] = {
+    layer_id: behaviour for layer_id, spec in LAYERS.items() if (behaviour := behaviour_of(spec)) is not None
+}
+
+
 def _model(asset: SimAsset, seed: int, start: datetime, weather: Weather) -> Model | None:
+    behaviour = SIMULATED.get(asset.layer_id)
+    if behaviour is None:
+        return None
     rng = random.Random(f"{seed}:{asset.layer_id}:{asset.external_id}")  # noqa: S311 - simulation
-    match asset.layer_id:
-        case "das_stations":
-            return River(rng, asset, weather)
-        case "dumping_points":
-            return DumpingPoint(rng, start)
-        case "cctv":
-            return Camera(rng)
-        case "traffic_junctions":
-            return Junction(rng, asset)
-        case "city_apps":
-            return App(rng)
-        case "taxpayers":
-            return TappingBox(rng, asset)
-    return None
+    return behaviour.build(rng, asset, start, weather)
 
 
 class World:

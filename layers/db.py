@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg.errors as pg_errors
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, Text, bindparam, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from layers.errors import Conflict, DatabaseUnavailable, InvalidInput, QueryTimeout
+from layers.errors import Conflict, DatabaseUnavailable, InvalidInput, OutsideCrsArea, QueryTimeout
 from layers.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,21 @@ def translate(exc: DBAPIError) -> Exception:
         orig, pg_errors.CheckViolation | pg_errors.NotNullViolation | pg_errors.ForeignKeyViolation
     ):
         return InvalidInput("the data breaks a rule of the store", "data melanggar aturan penyimpanan")
+    if _is_transform_error(orig):
+        return OutsideCrsArea()
     if isinstance(orig, pg_errors.DataException):
         return InvalidInput("a value is out of range for the store", "nilai di luar rentang penyimpanan")
     if isinstance(orig, pg_errors.OperationalError) or exc.connection_invalidated:
         return DatabaseUnavailable()
     return exc
+
+
+def _is_transform_error(orig: BaseException | None) -> bool:
+    """Return whether PostGIS's ST_Transform failed in PROJ ("transform: Point outside of projection ...")."""
+    # PostGIS raises these as XX000 (internal_error); only the message tells them apart.
+    if not isinstance(orig, pg_errors.InternalError_):
+        return False
+    return (orig.diag.message_primary or "").startswith("transform:")
 
 
 def database_facts(session: Session) -> dict[str, str | None]:
@@ -77,3 +87,9 @@ def database_facts(session: Session) -> dict[str, str | None]:
         text("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version")
     ).scalar_one_or_none()
     return {"postgis": str(postgis), "revision": revision}
+
+
+def limit_statement_time(conn: Connection, seconds: float) -> None:
+    """Bound the statements that follow in this transaction by `seconds` (statement_timeout, local)."""
+    ms = str(int(seconds * 1000))
+    conn.execute(select(func.set_config("statement_timeout", bindparam("ms", ms, Text), True)))

@@ -51,6 +51,20 @@ class InvalidInput(KendaliError):
     code = "invalid_input"
 
 
+class OutsideCrsArea(InvalidInput):
+    """A coordinate lies outside the area its CRS is defined for, so it cannot be transformed."""
+
+    code = "outside_crs_area"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a coordinate lies outside the area its CRS is defined for and cannot be transformed;"
+            " use coordinates inside that CRS's area, or another CRS",
+            "ada koordinat di luar wilayah yang dicakup CRS-nya sehingga tidak dapat ditransformasi;"
+            " gunakan koordinat di dalam wilayah CRS itu, atau CRS lain",
+        )
+
+
 class InvalidProperties(InvalidInput):
     """Feature properties do not match the layer's schema."""
 

@@ -42,6 +42,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+if [ "$purpose" = "test" ]; then
+  # OGC's conformance suite; its metadata pins pytest<9 and httpx<0.28, which it does not need.
+  .venv/bin/python -m pip install -q --no-deps 'ogctests>=0.1.15'
+fi
 
 if [ -f web/package-lock.json ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)

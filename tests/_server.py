@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # tests/_server.py -> the checkout
 
 
 def free_port() -> int:

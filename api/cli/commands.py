@@ -111,7 +111,8 @@ def demo_load(
     """Load the Ambon demo city (synthetic demo data on the real coastline)."""
     from layers.demo.loader import load_demo
 
-    url = database_url(DatabaseSettings())
+    settings = DatabaseSettings()
+    url = database_url(settings)
     engine = _engine(url)
     migrate.upgrade(url, engine)
     report = load_demo(
@@ -119,7 +120,7 @@ def demo_load(
         scale=scale,
         seed=seed,
         force=force,
-        data_dir=DatabaseSettings().data_dir,
+        data_dir=settings.data_dir,
         raster_writer=write_demo_rasters,
         progress=_say,
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.links import JSON, base_url, link, with_query
+from api.settings import ApiSettings
 from ingest.webhooks import WebhookSettings, change, register
 from layers.alerts import area_rules, webhooks
 from layers.alerts import reading as alert_queries
@@ -25,11 +26,9 @@ LayerName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 def webhook_settings(request: Request) -> WebhookSettings:
-    """Return the app's webhook settings, read from the environment on first use."""
-    settings = getattr(request.app.state, "webhook_settings", None)
-    if settings is None:
-        settings = request.app.state.webhook_settings = WebhookSettings()
-    return settings
+    """Return the webhook settings the app was built with."""
+    settings: ApiSettings = request.app.state.settings
+    return settings.webhooks
 
 
 WebhookSettingsDep = Annotated[WebhookSettings, Depends(webhook_settings)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import LangDep
-from api.links import JSON, base_url, link
+from api.links import JSON, answers, base_url, link
 from api.raster_http import BasemapSettingsDep, basemap_errors, cached_response
 from basemaps.catalog import Basemap, basemap_tile, get_basemap, list_basemaps
 from basemaps.offline import land_from_file, land_geojson
@@ -63,7 +63,11 @@ def basemaps(request: Request, settings: BasemapSettingsDep, lang: LangDep) -> J
     return JSONResponse(doc)
 
 
-@router.get("/basemaps/offline/land.geojson", summary="The land polygon of the offline basemap")
+@router.get(
+    "/basemaps/offline/land.geojson",
+    summary="The land polygon of the offline basemap",
+    responses=answers("application/geo+json"),
+)
 def offline_land(request: Request, settings: BasemapSettingsDep) -> Response:
     """Return the city's land as GeoJSON (the configured file, else the packaged Ambon Island coast)."""
     with basemap_errors(OFFLINE_ID):

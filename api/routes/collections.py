@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
-from api.deps import LangDep, PrincipalDep, SessionDep
+from api.deps import CollectionDep, LangDep, PrincipalDep, SessionDep
+from api.feature_params import DESCRIBE, names_for, openapi_parameters, own_values
 from api.html import html_document
-from api.links import GEOJSON, HTML, JSON, base_url, link, wants_html
-from api.routes.queries import query_collection_docs
+from api.links import GEOJSON, HTML, JSON, answers, base_url, link, wants_html
+from api.routes.items import PROBLEMS, REL_QUERYABLES
 from geo.crs import CRS84_URI, supported_crs_uris
-from layers.access.policy import field_view, layer_for, readable_layers
-from layers.catalog.spec import LayerSpec
-from layers.features.extent import layer_extent
-from layers.features.pages import layer_queryables
+from layers.access.policy import readable_layers
+from layers.collections import Collection, readable_collections
 
 router = APIRouter(tags=["OGC API - Features"])
 
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -54,7 +57,7 @@ def _respond(request: Request, title: str, doc: dict[str, Any], lang: str) -> Re
     return html_document(title, doc, lang) if wants_html(request) else JSONResponse(doc)
 
 
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", responses=answers(JSON, HTML))
 def landing(request: Request, principal: PrincipalDep, lang: LangDep) -> Response:
     """Describe the service and link to its API definition, conformance and collections."""
     base = base_url(request)
@@ -79,109 +82,83 @@ def landing(request: Request, principal: PrincipalDep, lang: LangDep) -> Respons
     return _respond(request, "kendali", doc, lang)
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", responses=answers(JSON, HTML))
 def conformance(request: Request, lang: LangDep) -> Response:
     """List the conformance classes kendali implements."""
     return _respond(request, "Conformance", {"conformsTo": CONFORMANCE}, lang)
 
 
-def collection_doc(request: Request, session: SessionDep, layer: LayerSpec, lang: str) -> dict[str, Any]:
-    """Return the collection description of a layer."""
-    base = f"{base_url(request)}/collections/{layer.id}"
-    extent = layer_extent(session.connection(), layer)
+def collection_doc(
+    request: Request,
+    conn: Connection,
+    collection: Collection,
+    lang: str,
+    carried: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """Return the description of a collection; its links keep the collection's own parameters given."""
+    info = collection.info
+    base = f"{base_url(request)}/collections/{info.id}"
+    # Links carry a query layer's parameters given here, so a client (GDAL, QGIS) that opens
+    # /collections/in_area?district=3 reads that answer when it follows them.
+    given = f"?{urlencode(carried)}" if carried else ""
+    joined = f"&{urlencode(carried)}" if carried else ""
+    links = [
+        link(f"{base}{given}", "self", JSON, info.title.pick(lang)),
+        link(f"{base}?f=html{joined}", "alternate", HTML),
+        link(f"{base}/items{given}", "items", GEOJSON, "features"),
+        link(f"{base}/items?f=html{joined}", "items", HTML, "features as HTML"),
+        link(f"{base}/queryables{given}", REL_QUERYABLES, "application/schema+json"),
+        link(f"{base}/tiles", REL_TILESETS, JSON, "vector tilesets"),
+        link(f"{base}/export?f=gpkg{joined}", "enclosure", "application/geopackage+sqlite3", "GeoPackage"),
+    ]
+    if info.has_summary:
+        links.append(link(f"{base}/summary{given}", "describedby", JSON, "summary"))
     return {
-        "id": layer.id,
-        "title": layer.title.pick(lang),
-        "description": layer.description.pick(lang),
+        "id": info.id,
+        "title": info.title.pick(lang),
+        "description": info.description.pick(lang),
         "itemType": "feature",
-        "extent": {
-            "spatial": {
-                "bbox": [list(extent.bbox)] if extent.bbox else [[-180, -90, 180, 90]],
-                "crs": CRS84_URI,
-            },
-            "temporal": {"interval": [[extent.first_report, extent.last_report]]},
-        },
         "crs": supported_crs_uris(),
         "storageCrs": CRS84_URI,
-        "kendali:geometry": layer.geometry.value,
-        "kendali:owner": layer.owner,
-        "kendali:access": layer.access.value,
-        "kendali:style": layer.style.as_json(),
-        "links": [
-            link(base, "self", JSON, layer.title.pick(lang)),
-            link(f"{base}?f=html", "alternate", HTML),
-            link(f"{base}/items", "items", GEOJSON, "features"),
-            link(f"{base}/items?f=html", "items", HTML, "features as HTML"),
-            link(
-                f"{base}/queryables",
-                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "application/schema+json",
-            ),
-            link(
-                f"{base}/tiles",
-                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
-                JSON,
-                "vector tilesets",
-            ),
-        ],
+        "kendali:kind": info.kind.value,
+        "kendali:geometry": info.geometry.value,
+        "kendali:owner": info.owner,
+        "kendali:access": info.access.value,
+        "kendali:style": info.style.as_json(),
+        **collection.members(conn, lang),
+        "links": links,
     }
 
 
-@router.get("/collections", summary="The layers the caller may see")
+@router.get(
+    "/collections",
+    summary="The collections the caller may see",
+    openapi_extra=openapi_parameters(DESCRIBE),
+    responses=answers(JSON, HTML),
+)
 def collections(request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep) -> Response:
-    """List every collection visible to the caller."""
+    """List every collection visible to the caller: stored layers, then query layers."""
     base = base_url(request)
+    conn = session.connection()
     doc = {
         "links": [
             link(f"{base}/collections", "self", JSON),
             link(f"{base}/collections?f=html", "alternate", HTML),
         ],
-        "collections": [
-            *(collection_doc(request, session, s, lang) for s in readable_layers(principal)),
-            *query_collection_docs(request, principal, lang),
-        ],
+        "collections": [collection_doc(request, conn, c, lang) for c in readable_collections(principal)],
         "crs": supported_crs_uris(),
     }
     return _respond(request, "Collections", doc, lang)
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
-def collection(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep
-) -> Response:
+@router.get(
+    "/collections/{collection_id}",
+    summary="One collection",
+    openapi_extra=openapi_parameters(DESCRIBE),
+    responses=answers(JSON, HTML, more=PROBLEMS),
+)
+def collection(request: Request, session: SessionDep, collection: CollectionDep, lang: LangDep) -> Response:
     """Describe one collection (404 if it does not exist or is hidden from the caller)."""
-    layer = layer_for(principal, collection_id)
-    return _respond(request, layer.title.pick(lang), collection_doc(request, session, layer, lang), lang)
-
-
-_SCHEMA_TYPES = {
-    "string": {"type": "string"},
-    "number": {"type": "number"},
-    "integer": {"type": "integer"},
-    "boolean": {"type": "boolean"},
-    "datetime": {"type": "string", "format": "date-time"},
-}
-
-
-@router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)")
-def queryables(collection_id: str, request: Request, principal: PrincipalDep, lang: LangDep) -> Response:
-    """Return the names a caller may filter on, as JSON Schema."""
-    layer = layer_for(principal, collection_id)
-    props: dict[str, Any] = {}
-    for name, q in layer_queryables(layer, field_view(principal, layer)).items():
-        props[name] = (
-            {"format": f"geometry-{layer.geometry.value}", "x-ogc-role": "primary-geometry"}
-            if q.kind == "geometry"
-            else dict(_SCHEMA_TYPES[q.kind])
-        )
-    doc = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{base_url(request)}/collections/{layer.id}/queryables",
-        "type": "object",
-        "title": layer.title.pick(lang),
-        "properties": props,
-        "additionalProperties": False,
-    }
-    if wants_html(request):
-        return html_document(layer.title.pick(lang), doc, lang)
-    return JSONResponse(doc, media_type="application/schema+json")
+    carried = collection.carried(own_values(request, names_for(DESCRIBE, collection.info.kind)))
+    doc = collection_doc(request, session.connection(), collection, lang, carried)
+    return _respond(request, collection.info.title.pick(lang), doc, lang)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from api.deps import PrincipalDep, SessionDep
 from api.errors import request_lang
 from api.links import base_url
+from api.params import content_crs_param
 from geo.digits import whole_number
 from layers.catalog.spec import LayerSpec
 from layers.editing import edits as editing
@@ -101,9 +102,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """Return the request's JSON object body, checked for media type, size and depth."""
+async def json_body(
+    request: Request,
+    content_crs: Annotated[
+        str | None, Header(description="CRS of the body's geometry: a supported URI, in <> or bare.")
+    ] = None,
+) -> dict[str, Any]:
+    """Return the request's JSON object body, checked for media type, declared CRS, size and depth."""
     _check_media_type(request)
+    # A supported Content-Crs is accepted as before (geometry is read as CRS84); any other is a 400.
+    content_crs_param(content_crs)
     return parse_json_object(await _bounded_body(request, request.app.state.settings.max_body_bytes))
 
 

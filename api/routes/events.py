@@ -1,4 +1,5 @@
-"""`GET /events`: the live stream (Server-Sent Events) of status changes, staleness and alerts."""
+"""`GET /events`: the live stream (Server-Sent Events) of status changes, staleness, alerts, edits
+(`feature`) and imports (`batch`, one per imported file)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ async def stream_events(
     hub: Annotated[EventHub, Depends(event_hub)],
     lang: LangDep,
 ) -> AsyncIterable[ServerSentEvent]:
-    """Stream status, stale and alert events of the layers the caller may see; resume with Last-Event-ID."""
+    """Stream the live events of the layers the caller may see; resume with Last-Event-ID."""
     replayed: set[int] = set()
     if resume is not None:
         backlog = await hub.replay(sub.view, resume)

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from api.deps import LangDep, PrincipalDep, SessionDep
-from api.links import base_url
-from api.params import MAX_LIMIT, MAX_OFFSET, bad, names_param
-from api.routes.items import build_query
-from layers.access.policy import Principal, field_view, layer_for, readable_layers
-from layers.catalog.spec import LayerSpec
+from api.deps import CollectionDep, LangDep, PrincipalDep, SessionDep
+from api.feature_params import (
+    EXPORT,
+    EXPORT_FORMAT,
+    Param,
+    feature_query,
+    names_for,
+    openapi_parameters,
+    own_values,
+)
+from api.links import answers, base_url
+from api.params import bad
+from api.routes.items import PROBLEMS
+from layers.access.policy import Principal, readable_layers
+from layers.collections import MAX_EXPORT_LAYERS, Collection, collections_for, parse_ids
 from layers.export.formats import (
     FORMATS,
     Format,
@@ -29,38 +40,16 @@ from layers.export.formats import (
     write_temp,
 )
 from layers.export.qgis_project import project_archive, project_document
-from layers.export.rows import ExportSource, Paging, layer_source
+from layers.export.rows import ExportSource, Paging
 from layers.features.extent import combined_bbox
 from layers.queries.access import readable_queries
 from layers.queries.params import runs_with_defaults
 
 router = APIRouter(tags=["Export"])
 
-FormatName = Literal["gpkg", "shp", "geojson", "csv", "kml", "xlsx"]
-
-
-def export_parameters(
-    f: Annotated[FormatName, Query(description="gpkg, shp (zipped), geojson, csv, kml or xlsx.")],
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs.")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS URI of bbox.")] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", description="Instant or interval.")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="At most this many.")] = None,
-    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Skip this many.")] = None,
-    sortby: Annotated[str | None, Query(description="Comma-separated queryables, - for descending.")] = None,
-    properties: Annotated[str | None, Query(description="Comma-separated properties to export.")] = None,
-    filter_: Annotated[str | None, Query(alias="filter", description="CQL2 filter expression.")] = None,
-    filter_lang: Annotated[
-        Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang", description="Filter language.")
-    ] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS URI of filter.")] = None,
-    crs: Annotated[str | None, Query(description="CRS URI of the written geometries (not KML).")] = None,
-    at: Annotated[str | None, Query(description="Time travel: the status at this instant.")] = None,
-    lang: Annotated[Literal["id", "en"] | None, Query(description="Language of titles.")] = None,
-) -> None:
-    """Declare the export query parameters for the OpenAPI document; they are parsed like items."""
-
-
-ExportParams = Annotated[None, Depends(export_parameters)]
+COLLECTIONS = Param(
+    "collections", "Comma-separated collection ids.", {"type": "string", "minLength": 1, "maxLength": 3_400}
+)
 
 
 def params_request(request: Request, params: Sequence[tuple[str, str]]) -> Request:
@@ -77,11 +66,17 @@ def export_paging(request: Request, limit: int, offset: int) -> Paging:
     return Paging(limit if "limit" in params else None, offset)
 
 
-def layer_export(conn: Connection, request: Request, layer: LayerSpec, principal: Principal) -> ExportSource:
-    """Parse the items parameters of `request` for one layer and return its export source."""
-    view = field_view(principal, layer)
-    q, _ = build_query(request, layer, view)
-    return layer_source(conn, layer, view, q, export_paging(request, q.limit, q.offset))
+def _bind_export(
+    session: Session, request: Request, collections: Sequence[Collection], now: datetime
+) -> list[ExportSource]:
+    """Bind each collection to the request's own parameters and return its export source."""
+    sources = []
+    for collection in collections:
+        values = own_values(request, names_for(EXPORT, collection.info.kind) | {"f"})
+        bound = collection.bind(session, values, now)
+        q, _ = feature_query(request, bound)
+        sources.append(bound.export(q, export_paging(request, q.limit, q.offset)))
+    return sources
 
 
 def respond(
@@ -101,44 +96,44 @@ def respond(
     )
 
 
-@router.get("/collections/{collection_id}/export", summary="Export a collection to a file")
+@router.get(
+    "/collections/{collection_id}/export",
+    summary="Export a collection to a file",
+    openapi_extra=openapi_parameters([EXPORT_FORMAT, *EXPORT], required_format=True),
+    responses=answers(*(info.media_type for info in FORMATS.values()), more=PROBLEMS),
+)
 def export_collection(
-    collection_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    lang: LangDep,
-    _params: ExportParams,
+    request: Request, session: SessionDep, collection: CollectionDep, lang: LangDep
 ) -> Response:
     """Export what the items path would return, every page of it, with live status as columns."""
-    layer = layer_for(principal, collection_id)
     fmt = parse_format(request.query_params.get("f"))
-    conn = session.connection()
-    source = layer_export(conn, request, layer, principal)
-    return respond(conn, request.app.state.engine, [source], fmt, lang)
+    sources = _bind_export(session, request, [collection], datetime.now(UTC))
+    return respond(session.connection(), request.app.state.engine, sources, fmt, lang)
 
 
-@router.get("/export", summary="Export several collections into one GeoPackage")
+@router.get(
+    "/export",
+    summary="Export several collections into one GeoPackage",
+    openapi_extra=openapi_parameters([EXPORT_FORMAT, COLLECTIONS, *EXPORT], required_format=True),
+    responses=answers(*(info.media_type for info in FORMATS.values()), more=PROBLEMS),
+)
 def export_collections(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    lang: LangDep,
-    collections: Annotated[str, Query(description="Comma-separated collection ids.")],
-    _params: ExportParams,
+    request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep
 ) -> Response:
     """Export several collections, each filtered like its items, as layers of one GeoPackage."""
-    ids = list(dict.fromkeys(names_param("collections", collections)))
-    layers = [layer_for(principal, layer_id) for layer_id in ids]
+    ids = parse_ids(request.query_params.get("collections", ""), "collections", MAX_EXPORT_LAYERS)
+    collections = collections_for(principal, ids)
     fmt = parse_format(request.query_params.get("f"), multi_layer=True)
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "collections"]
-    per_layer = params_request(request, params)
-    conn = session.connection()
-    sources = [layer_export(conn, per_layer, layer, principal) for layer in layers]
-    return respond(conn, request.app.state.engine, sources, fmt, lang)
+    sources = _bind_export(session, params_request(request, params), collections, datetime.now(UTC))
+    return respond(session.connection(), request.app.state.engine, sources, fmt, lang)
 
 
-@router.get("/qgis/project.{extension}", summary="A QGIS project of every layer the caller may see")
+@router.get(
+    "/qgis/project.{extension}",
+    summary="A QGIS project of every layer the caller may see",
+    responses=answers("application/x-qgis-project", "application/zip"),
+)
 def qgis_project(
     extension: Literal["qgs", "qgz"],
     request: Request,
@@ -166,12 +161,14 @@ def export_to_path(
     target: Path,
     lang: str = "id",
 ) -> int | None:
-    """Export layers to a file exactly as the HTTP route would (the `kendali export` command)."""
+    """Export collections to a file exactly as the HTTP route would (the `kendali export` command)."""
     fmt = parse_format(fmt_name, multi_layer=len(layer_ids) > 1)
-    layers = [layer_for(principal, layer_id) for layer_id in layer_ids]
+    collections = collections_for(principal, layer_ids)
     request = Request(
         {"type": "http", "query_string": urlencode(list(params.items())).encode(), "headers": []}
     )
-    with engine.begin() as conn:
-        sources = [layer_export(conn, request, layer, principal) for layer in layers]
-        return write_file(conn, sources, fmt, target, lang)
+    with Session(engine) as session:
+        sources = _bind_export(session, request, collections, datetime.now(UTC))
+        written = write_file(session.connection(), sources, fmt, target, lang)
+        session.commit()
+        return written

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import problem, request_lang
+from api.settings import ApiSettings
 from geo.digits import whole_number
 from ingest.importer import ImportOptions, ImportSettings, import_stream
 from layers.catalog.spec import LayerSpec
@@ -37,12 +38,9 @@ _BODY: Final = {
 
 
 def import_settings(request: Request) -> ImportSettings:
-    """Return the app's import limits, built once from the environment unless a test set them."""
-    settings = getattr(request.app.state, "import_settings", None)
-    if not isinstance(settings, ImportSettings):
-        settings = ImportSettings()
-        request.app.state.import_settings = settings
-    return settings
+    """Return the import limits the app was built with."""
+    settings: ApiSettings = request.app.state.settings
+    return settings.imports
 
 
 def importable_collection(collection_id: str, principal: PrincipalDep) -> LayerSpec:

@@ -13,6 +13,9 @@ from api.deps import LangDep, PrincipalDep, SessionDep
 from api.errors import request_lang
 from ingest import http_push
 from layers.access.policy import Principal
+from layers.live.events import recording
+from layers.live.report_input import MAX_ASSET_ID, TEXT_LIMITS
+from layers.live.retire import retire_committed
 
 router = APIRouter(tags=["ingest"])
 
@@ -21,13 +24,13 @@ _REPORT_SCHEMA: Final = {
     "type": "object",
     "required": ["status", "observed_at"],
     "properties": {
-        "asset_id": {"type": "integer", "minimum": 1},
-        "layer": {"type": "string", "maxLength": 64},
-        "external_id": {"type": "string", "maxLength": 200},
-        "status": {"type": "string", "maxLength": 64},
+        "asset_id": {"type": "integer", "minimum": 1, "maximum": MAX_ASSET_ID},
+        "layer": {"type": "string", "maxLength": TEXT_LIMITS["layer"]},
+        "external_id": {"type": "string", "maxLength": TEXT_LIMITS["external_id"]},
+        "status": {"type": "string", "maxLength": TEXT_LIMITS["status"]},
         "value": {"type": "number", "nullable": True},
         "observed_at": {"type": "string", "format": "date-time"},
-        "source": {"type": "string", "maxLength": 100},
+        "source": {"type": "string", "maxLength": TEXT_LIMITS["source"]},
         "details": {"type": "object"},
     },
     "additionalProperties": False,
@@ -91,10 +94,12 @@ RawJsonDep = Annotated[bytes, Depends(raw_json_body)]
 )
 def push_status(principal: ReporterDep, body: RawJsonDep, session: SessionDep, lang: LangDep) -> JSONResponse:
     """Store up to 10,000 reports; bad reports are rejected one by one, and the answer comes after commit."""
-    try:
-        summary = http_push.push_status(session.connection(), principal, body)
-    except http_push.BatchTooLarge as exc:
-        raise HTTPException(413, exc.message(lang)) from None
-    session.commit()
+    with recording() as recorded:
+        try:
+            summary = http_push.push_status(session.connection(), principal, body)
+        except http_push.BatchTooLarge as exc:
+            raise HTTPException(413, exc.message(lang)) from None
+        session.commit()
+    retire_committed(recorded)  # this worker's next tile shows the change; its hub retires them again
     body_out: dict[str, Any] = summary.as_json(lang)
     return JSONResponse(body_out)

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.deps import LangDep, PrincipalDep, SessionDep
+from api.deps import CollectionDep, LangDep, PrincipalDep, SessionDep
+from api.feature_params import DESCRIBE, TILE, names_for, openapi_parameters, own_values
 from api.links import JSON, base_url, link
+from api.routes.items import PROBLEMS
 from geo.crs import CRS84_URI, crs_uri
 from geo.kinds import GeometryKind
-from geo.tiles import TMS_ID, TMS_URI, span_lonlat, tile_matrix_set_json
-from layers.access.policy import FieldView, Principal, field_view, layer_for
-from layers.catalog.spec import Access, LayerSpec
-from layers.features.extent import combined_bbox, layer_extent
+from geo.tiles import TMS_ID, TMS_URI, TileKey, span_lonlat, tile_matrix_set_json
+from layers.access.policy import Principal
+from layers.catalog.spec import Access
+from layers.collections import (
+    MAX_TILE_LAYERS,
+    Bound,
+    Collection,
+    CollectionInfo,
+    collections_for,
+    combined_bbox,
+    composite_tile,
+    parse_ids,
+    tile_key,
+)
 from layers.tiles.cache import Tile
-from layers.tiles.render import parse_layer_ids, render_tile, tile_fields, tile_key
 
 router = APIRouter(tags=["OGC API - Tiles"])
 
@@ -29,20 +43,32 @@ STATIC_MAX_AGE_S = 3600
 GZIP_MIN_BYTES = 512
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {MVT: {}}, "description": "Mapbox Vector Tile"},
+    200: {"content": {MVT: {"schema": {"type": "string", "format": "binary"}}}, "description": "Vector tile"},
     204: {"description": "Empty tile"},
     304: {"description": "Not modified (If-None-Match)"},
+    **PROBLEMS,
 }
-WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
+BBox = tuple[float, float, float, float]
+WORLD: BBox = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 _DIMENSION = {GeometryKind.POINT: 0, GeometryKind.LINE: 1, GeometryKind.POLYGON: 2}
 
-Parts = list[tuple[LayerSpec, FieldView]]
+
+def _bind_all(
+    request: Request, session: SessionDep, collections: Sequence[Collection], *, tiles: bool
+) -> list[Bound]:
+    """Bind each collection to the request's own parameters (a stored layer's tile reads none)."""
+    now = datetime.now(UTC)
+    shared = TILE if tiles else DESCRIBE
+    return [
+        c.bind(session, own_values(request, names_for(shared, c.info.kind)), now, tiles=tiles)
+        for c in collections
+    ]
 
 
-def _parts(principal: Principal, layer_ids: str) -> Parts:
-    """Return each requested layer with the caller's view of it; hidden layers are reported missing."""
-    layers = [layer_for(principal, layer_id) for layer_id in parse_layer_ids(layer_ids)]
-    return [(layer, field_view(principal, layer)) for layer in layers]
+def _named(request: Request, session: SessionDep, principal: Principal, ids: str) -> list[Bound]:
+    """Return the collections named in a composite tile path, bound for tiles (hidden ones: 404)."""
+    collections = collections_for(principal, parse_ids(ids, "layers", MAX_TILE_LAYERS))
+    return _bind_all(request, session, collections, tiles=True)
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -62,8 +88,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _public(parts: Parts) -> bool:
-    return all(layer.access is Access.PUBLIC for layer, _ in parts)
+def _public(infos: Sequence[CollectionInfo]) -> bool:
+    return all(info.access is Access.PUBLIC for info in infos)
+
+
+def _tile(request: Request, bounds: Sequence[Bound], key: TileKey) -> Response:
+    tile = composite_tile(bounds, key)
+    return tile_response(request, tile, _public([b.info for b in bounds]))
 
 
 def tile_response(request: Request, tile: Tile, public: bool) -> Response:
@@ -83,55 +114,68 @@ def tile_response(request: Request, tile: Tile, public: bool) -> Response:
     return Response(tile.data, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles/{layer_ids}/{z}/{x}/{y}.mvt", summary="Vector tile (XYZ)", responses=TILE_RESPONSES)
+@router.get(
+    "/tiles/{layer_ids}/{z}/{x}/{y}.mvt",
+    summary="Vector tile (XYZ)",
+    responses=TILE_RESPONSES,
+    openapi_extra=openapi_parameters(TILE),
+)
 def xyz_tile(
     layer_ids: str, z: str, x: str, y: str, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    """Return a Mapbox Vector Tile of one layer or several (comma-separated ids), with live status."""
-    parts = _parts(principal, layer_ids)
-    key = tile_key([layer for layer, _ in parts], z, x, y)
-    return tile_response(request, render_tile(session.connection(), parts, key), _public(parts))
+    """Return a Mapbox Vector Tile of one collection or several (comma-separated ids), with live status.
+
+    A query layer's parameters go in the query string.
+    """
+    bounds = _named(request, session, principal, layer_ids)
+    return _tile(request, bounds, tile_key([b.info for b in bounds], z, x, y))
 
 
-def _tilejson_doc(
-    base: str, parts: Parts, bounds: tuple[float, float, float, float], lang: str
-) -> dict[str, Any]:
-    layers = [layer for layer, _ in parts]
-    minzoom, maxzoom = min(la.min_zoom for la in layers), max(la.max_zoom for la in layers)
-    ids = ",".join(layer.id for layer in layers)
+def _tilejson_doc(base: str, bounds: Sequence[Bound], box: BBox, lang: str) -> dict[str, Any]:
+    infos = [b.info for b in bounds]
+    minzoom, maxzoom = min(i.min_zoom for i in infos), max(i.max_zoom for i in infos)
+    ids = ",".join(i.id for i in infos)
+    carried = [pair for b in bounds for pair in b.carried]
+    suffix = f"?{urlencode(carried)}" if carried else ""
     return {
         "tilejson": "3.0.0",
-        "name": ", ".join(layer.title.pick(lang) for layer in layers),
-        "description": " ".join(layer.description.pick(lang) for layer in layers),
+        "name": ", ".join(i.title.pick(lang) for i in infos),
+        "description": " ".join(i.description.pick(lang) for i in infos),
         "version": "1.0.0",
         "scheme": "xyz",
-        "tiles": [f"{base}/tiles/{ids}/{{z}}/{{x}}/{{y}}.mvt"],
+        "tiles": [f"{base}/tiles/{ids}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
         "minzoom": minzoom,
         "maxzoom": maxzoom,
-        "bounds": list(bounds),
-        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, max(minzoom, min(13, maxzoom))],
+        "bounds": list(box),
+        "center": [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, max(minzoom, min(13, maxzoom))],
         "vector_layers": [
             {
-                "id": layer.id,
-                "description": layer.title.pick(lang),
-                "minzoom": layer.min_zoom,
-                "maxzoom": layer.max_zoom,
-                "fields": tile_fields(layer, view),
+                "id": b.info.id,
+                "description": b.info.title.pick(lang),
+                "minzoom": b.info.min_zoom,
+                "maxzoom": b.info.max_zoom,
+                "fields": b.tile_fields(),
             }
-            for layer, view in parts
+            for b in bounds
         ],
     }
 
 
-@router.get("/tiles/{layer_ids}.json", summary="TileJSON 3.0 of one or more layers")
+@router.get(
+    "/tiles/{layer_ids}.json",
+    summary="TileJSON 3.0 of one or more collections",
+    openapi_extra=openapi_parameters(TILE),
+    responses=PROBLEMS,
+)
 def tilejson(
     layer_ids: str, request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep
 ) -> JSONResponse:
-    """Describe the vector tiles of the layers (comma-separated ids) as TileJSON 3.0.0."""
-    parts = _parts(principal, layer_ids)
-    bounds = combined_bbox(session.connection(), [layer for layer, _ in parts]) or WORLD
-    doc = _tilejson_doc(base_url(request), parts, bounds, lang)
-    return JSONResponse(doc, headers={"Vary": VARY, "Cache-Control": "private, max-age=60"})
+    """Describe the vector tiles of the collections (comma-separated ids) as TileJSON 3.0.0."""
+    bounds = _named(request, session, principal, layer_ids)
+    doc = _tilejson_doc(base_url(request), bounds, combined_bbox(bounds) or WORLD, lang)
+    live = any(b.info.live for b in bounds)
+    cache = f"private, max-age={LIVE_MAX_AGE_S if live else 60}"
+    return JSONResponse(doc, headers={"Vary": VARY, "Cache-Control": cache})
 
 
 def check_tms(tms_id: str, lang: str) -> None:
@@ -145,37 +189,43 @@ def check_tms(tms_id: str, lang: str) -> None:
         raise HTTPException(404, detail)
 
 
-def _tileset_summary(base: str, layer: LayerSpec, lang: str) -> dict[str, Any]:
-    tileset = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
+def _tileset_summary(base: str, info: CollectionInfo, lang: str) -> dict[str, Any]:
+    tileset = f"{base}/collections/{info.id}/tiles/{TMS_ID}"
+    template = f"{tileset}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
     return {
-        "title": layer.title.pick(lang),
+        "title": info.title.pick(lang),
         "dataType": "vector",
         "crs": crs_uri(3857),
         "tileMatrixSetURI": TMS_URI,
         "links": [
-            link(tileset, "self", JSON, f"{layer.title.pick(lang)} ({TMS_ID})"),
+            link(tileset, "self", JSON, f"{info.title.pick(lang)} ({TMS_ID})"),
             link(f"{base}/tileMatrixSets/{TMS_ID}", REL_TILING_SCHEME, JSON),
+            link(template, "item", MVT, "Mapbox Vector Tile", templated=True),
         ],
     }
 
 
-@router.get("/collections/{collection_id}/tiles", summary="Tilesets of a collection")
-def tilesets(collection_id: str, request: Request, principal: PrincipalDep, lang: LangDep) -> JSONResponse:
+@router.get(
+    "/collections/{collection_id}/tiles",
+    summary="Tilesets of a collection",
+    openapi_extra=openapi_parameters(TILE),
+    responses=PROBLEMS,
+)
+def tilesets(request: Request, collection: CollectionDep, lang: LangDep) -> JSONResponse:
     """List the vector tilesets of a collection (one: WebMercatorQuad)."""
-    layer = layer_for(principal, collection_id)
     base = base_url(request)
     doc = {
-        "links": [link(f"{base}/collections/{layer.id}/tiles", "self", JSON)],
-        "tilesets": [_tileset_summary(base, layer, lang)],
+        "links": [link(f"{base}/collections/{collection.info.id}/tiles", "self", JSON)],
+        "tilesets": [_tileset_summary(base, collection.info, lang)],
     }
     return JSONResponse(doc, headers={"Vary": VARY})
 
 
-def _limits(bbox: tuple[float, float, float, float] | None, layer: LayerSpec) -> list[dict[str, Any]]:
+def _limits(bbox: BBox | None, info: CollectionInfo) -> list[dict[str, Any]]:
     if bbox is None:
         return []
     out = []
-    for z in range(layer.min_zoom, layer.max_zoom + 1):
+    for z in range(info.min_zoom, info.max_zoom + 1):
         span = span_lonlat(bbox, z)
         out.append(
             {
@@ -194,69 +244,62 @@ def _properties_schema(fields: dict[str, str]) -> dict[str, Any]:
     return {"type": "object", "properties": {n: {"type": types[t]} for n, t in fields.items()}}
 
 
-def _tileset_doc(
-    base: str, layer: LayerSpec, view: FieldView, bbox: tuple[float, float, float, float] | None, lang: str
-) -> dict[str, Any]:
-    doc = _tileset_summary(base, layer, lang) | {
-        "tileMatrixSetLimits": _limits(bbox, layer),
+def _tileset_doc(base: str, bound: Bound, lang: str) -> dict[str, Any]:
+    info, bbox = bound.info, bound.bbox()
+    doc = _tileset_summary(base, info, lang) | {
+        "tileMatrixSetLimits": _limits(bbox, info),
         "layers": [
             {
-                "id": layer.id,
-                "title": layer.title.pick(lang),
+                "id": info.id,
+                "title": info.title.pick(lang),
                 "dataType": "vector",
-                "geometryDimension": _DIMENSION[layer.geometry],
-                "minTileMatrix": str(layer.min_zoom),
-                "maxTileMatrix": str(layer.max_zoom),
-                "propertiesSchema": _properties_schema(tile_fields(layer, view)),
+                "geometryDimension": _DIMENSION[info.geometry],
+                "minTileMatrix": str(info.min_zoom),
+                "maxTileMatrix": str(info.max_zoom),
+                "propertiesSchema": _properties_schema(bound.tile_fields()),
             }
         ],
     }
     if bbox is not None:
         doc["boundingBox"] = {"lowerLeft": list(bbox[:2]), "upperRight": list(bbox[2:]), "crs": CRS84_URI}
-    template = f"{base}/collections/{layer.id}/tiles/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
-    doc["links"].append(link(template, "item", MVT, "Mapbox Vector Tile", templated=True))
     return doc
 
 
-@router.get("/collections/{collection_id}/tiles/{tms_id}", summary="Tileset metadata")
+@router.get(
+    "/collections/{collection_id}/tiles/{tms_id}",
+    summary="Tileset metadata",
+    openapi_extra=openapi_parameters(TILE),
+    responses=PROBLEMS,
+)
 def tileset(
-    collection_id: str,
-    tms_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    lang: LangDep,
+    tms_id: str, request: Request, session: SessionDep, collection: CollectionDep, lang: LangDep
 ) -> JSONResponse:
     """Describe a collection's vector tileset: tile matrix set, limits, layers and the tile URL template."""
-    layer = layer_for(principal, collection_id)
     check_tms(tms_id, lang)
-    bbox = layer_extent(session.connection(), layer).bbox
-    doc = _tileset_doc(base_url(request), layer, field_view(principal, layer), bbox, lang)
-    return JSONResponse(doc, headers={"Vary": VARY})
+    [bound] = _bind_all(request, session, [collection], tiles=True)
+    return JSONResponse(_tileset_doc(base_url(request), bound, lang), headers={"Vary": VARY})
 
 
 @router.get(
     "/collections/{collection_id}/tiles/{tms_id}/{tile_matrix}/{tile_row}/{tile_col}",
     summary="Vector tile (OGC API – Tiles)",
     responses=TILE_RESPONSES,
+    openapi_extra=openapi_parameters(TILE),
 )
 def ogc_tile(
-    collection_id: str,
     tms_id: str,
     tile_matrix: str,
     tile_row: str,
     tile_col: str,
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    collection: CollectionDep,
     lang: LangDep,
 ) -> Response:
     """Return a collection's tile; note the OGC order: zoom, row (y), column (x)."""
-    layer = layer_for(principal, collection_id)
-    parts = [(layer, field_view(principal, layer))]
     check_tms(tms_id, lang)
-    key = tile_key([layer for layer, _ in parts], tile_matrix, tile_col, tile_row)
-    return tile_response(request, render_tile(session.connection(), parts, key), _public(parts))
+    bounds = _bind_all(request, session, [collection], tiles=True)
+    return _tile(request, bounds, tile_key([collection.info], tile_matrix, tile_col, tile_row))
 
 
 @router.get("/tileMatrixSets", summary="Tile matrix sets")

@@ -317,6 +317,7 @@ def _audit(
     action: str,
     before: _State | None,
     after: _State | None,
+    announce: bool = True,
 ) -> None:
     target = after or before
     conn.execute(
@@ -331,8 +332,8 @@ def _audit(
             after=null() if after is None else after.snapshot(),
         )
     )
-    if target is not None:
-        record_event(conn, "feature", layer.id, {"ids": [target.id], "action": action})
+    if target is not None and announce:
+        record_event(conn, "feature", layer.id, {"ids": [target.id]})
 
 
 @contextmanager
@@ -345,8 +346,13 @@ def _atomic(conn: Connection) -> Iterator[None]:
 # --- writes -------------------------------------------------------------------------------------------
 
 
-def create_feature(conn: Connection, layer: LayerSpec, principal: Principal, feature: object) -> Written:
-    """Store a new feature from a GeoJSON Feature; the server sets id, version, agency and author."""
+def create_feature(
+    conn: Connection, layer: LayerSpec, principal: Principal, feature: object, *, announce: bool = True
+) -> Written:
+    """Store a new feature from a GeoJSON Feature; the server sets id, version, agency and author.
+
+    `announce=False` records no `feature` event: a bulk writer announces its whole batch once.
+    """
     editable_layer(principal, layer.id)
     draft = _draft_from_feature(layer, feature)
     table = _table(layer)
@@ -359,12 +365,18 @@ def create_feature(conn: Connection, layer: LayerSpec, principal: Principal, fea
     with _atomic(conn):
         _check_external_id_free(conn, layer, external_id, own_id=None)
         after = _state(conn, insert(table).values(values).returning(*_state_columns(table)))
-        _audit(conn, layer, principal, "create", None, after)
+        _audit(conn, layer, principal, "create", None, after, announce)
     return Written(id=after.id, version=after.version)
 
 
 def _rewrite(
-    conn: Connection, layer: LayerSpec, principal: Principal, current: _State, draft: _Draft, action: str
+    conn: Connection,
+    layer: LayerSpec,
+    principal: Principal,
+    current: _State,
+    draft: _Draft,
+    action: str,
+    announce: bool = True,
 ) -> Written:
     """Overwrite a locked feature with a draft, bump its version and audit the change."""
     table = _table(layer)
@@ -380,7 +392,7 @@ def _rewrite(
     after = _one_state(conn, stmt)
     if after is None:
         raise _changed_meanwhile(current.version)
-    _audit(conn, layer, principal, action, current, after)
+    _audit(conn, layer, principal, action, current, after, announce)
     return Written(id=after.id, version=after.version)
 
 
@@ -391,13 +403,15 @@ def replace_feature(
     feature_id: int,
     feature: object,
     if_match: int | None,
+    *,
+    announce: bool = True,
 ) -> Written:
     """Replace a feature's name, properties and geometry; `if_match` is the version the client read."""
     editable_layer(principal, layer.id)
     draft = _draft_from_feature(layer, feature, feature_id)
     with _atomic(conn):
         current = _lock(conn, layer, feature_id, if_match)
-        return _rewrite(conn, layer, principal, current, draft, "replace")
+        return _rewrite(conn, layer, principal, current, draft, "replace", announce)
 
 
 def update_feature(

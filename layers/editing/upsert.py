@@ -149,14 +149,16 @@ def _write_one(
     """Insert, rewrite or skip one row; a refused row is recorded and its savepoint rolled back."""
     try:
         if stored is None:
-            written = editing.create_feature(conn, layer, principal, _feature(candidate))
+            written = editing.create_feature(conn, layer, principal, _feature(candidate), announce=False)
             outcome.inserted += 1
         elif _unchanged(layer, stored, candidate):
             outcome.unchanged += 1
             return
         else:
             feature = _feature(candidate)
-            written = editing.replace_feature(conn, layer, principal, stored.id, feature, stored.version)
+            written = editing.replace_feature(
+                conn, layer, principal, stored.id, feature, stored.version, announce=False
+            )
             outcome.updated += 1
     except KendaliError as exc:
         reason = Rejection(candidate.row, candidate.external_id, exc.message("en"), exc.message("id"))
@@ -175,7 +177,8 @@ def upsert_features(
     """Write each candidate in the caller's transaction: insert by new external id, else update.
 
     Each row runs in its own savepoint, so a refused row leaves nothing behind and the rest go on; the
-    caller decides whether to keep the result. One `feature` event names what changed.
+    caller decides whether to keep the result. One `batch` event names what changed (the dashboard
+    reloads the layer once), instead of one `feature` event per row.
     """
     editing.editable_layer(principal, layer.id)
     stored = stored_by_external_id(conn, layer, (c.external_id for c in candidates if c.external_id))
@@ -194,6 +197,5 @@ def upsert_features(
             progress(done, len(candidates))
     if outcome.ids:
         ids = sorted(outcome.ids)
-        payload = {"action": "import", "count": len(ids), "ids": ids if len(ids) <= EVENT_IDS_MAX else []}
-        record_event(conn, "feature", layer.id, payload)
+        record_event(conn, "batch", layer.id, {"count": len(ids), "ids": ids[:EVENT_IDS_MAX]})
     return outcome

@@ -29,18 +29,21 @@ def header(source: ExportSource) -> list[str]:
 
 
 def csv_chunks(conn: Connection, source: ExportSource) -> Iterator[bytes]:
-    """Yield a CSV export as UTF-8 bytes, one chunk of rows at a time."""
+    """Yield a CSV export as UTF-8 bytes, one chunk of rows at a time; the first holds the header too."""
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\r\n")
     out.writerow(header(source))
-    yield (BOM + buffer.getvalue()).encode("utf-8")
+    lead = BOM + buffer.getvalue()  # held back until the statement has given its first rows
     geometry = ["string", "number", "number"] if source.geometry is GeometryKind.POINT else ["string"]
     cells = cell_formatters(["integer", *(c.kind for c in source.columns), *geometry])
     for rows in stream_rows(conn, source.statement(GeomEncoding.WKT)):
         buffer.seek(0)
         buffer.truncate()
         out.writerows([cell(value) for cell, value in zip(cells, row, strict=True)] for row in rows)
-        yield buffer.getvalue().encode("utf-8")
+        yield (lead + buffer.getvalue()).encode("utf-8")
+        lead = ""
+    if lead:
+        yield lead.encode("utf-8")
 
 
 def _sheet(book: Workbook, source: ExportSource, number: int) -> Worksheet:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import re
 import shutil
 import tempfile
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
+from layers.db import limit_statement_time, translated_errors
 from layers.errors import InvalidInput
 from layers.export.csv_xlsx import csv_chunks, write_xlsx
 from layers.export.geojson import geojson_chunks
@@ -22,6 +25,17 @@ from layers.export.shapefile import write_shapefile_zip
 
 MAX_FILENAME = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# The last bytes of a CSV cut short: an unclosed quoted field (a complete file always ends on a line
+# break), so a reader fails or shows the note rather than take the rows so far for the whole file.
+BROKEN_CSV_TAIL = (
+    b'"kendali: export interrupted, this file is incomplete / ekspor terputus, berkas tidak lengkap'
+)
+
+log = logging.getLogger(__name__)
+
+
+class ExportInterrupted(Exception):
+    """A streamed export failed after its first bytes were sent; raised to abort the HTTP response."""
 
 
 class Format(StrEnum):
@@ -84,9 +98,41 @@ def chunks(conn: Connection, source: ExportSource, fmt: Format, lang: str = "id"
 
 
 def streamed(engine: Engine, source: ExportSource, fmt: Format, lang: str = "id") -> Iterator[bytes]:
-    """Yield a streamed format's bytes from a connection of its own (it outlives the request's session)."""
-    with engine.connect() as conn:
-        yield from chunks(conn, source, fmt, lang)
+    """Start a streamed export on a connection of its own (it outlives the request's session).
+
+    The statement's first rows are read before this returns, so what fails early (a bad filter, the
+    time limit, a CRS) raises a domain error while a problem body can still be sent.
+    """
+    conn = engine.connect()
+    try:
+        with translated_errors():
+            if source.time_limit_s is not None:
+                limit_statement_time(conn, source.time_limit_s)
+            parts = chunks(conn, source, fmt, lang)
+            first = next(parts)
+    except BaseException:
+        conn.close()
+        raise
+    return _rest(conn, first, parts, fmt, source.name)
+
+
+def _rest(conn: Connection, first: bytes, parts: Iterator[bytes], fmt: Format, name: str) -> Iterator[bytes]:
+    """Yield the export's bytes; a failure ends the file visibly broken, then aborts the response."""
+    sent = 0
+    try:
+        for part in itertools.chain((first,), parts):
+            yield part
+            sent += len(part)
+    except Exception as exc:
+        reason = getattr(exc, "orig", None) or exc  # the driver's message, without the statement
+        log.error("export of %s as %s broke off after %d bytes: %s", name, fmt.value, sent, reason)
+        if fmt is Format.CSV:
+            yield BROKEN_CSV_TAIL
+        # Raised past the response start, it makes the server drop the connection before the chunked
+        # body's last chunk, so clients see a truncated transfer rather than a complete file.
+        raise ExportInterrupted(f"export of {name} as {fmt.value} broke off after {sent} bytes") from exc
+    finally:
+        conn.close()
 
 
 def write_file(
@@ -101,9 +147,13 @@ def write_file(
         return write_shapefile_zip(conn, sources[0], path, lang)
     if fmt is Format.XLSX:
         return write_xlsx(conn, sources[0], path)
-    with path.open("wb") as out:
-        for part in chunks(conn, sources[0], fmt, lang):
-            out.write(part)
+    try:
+        with path.open("wb") as out:
+            for part in chunks(conn, sources[0], fmt, lang):
+                out.write(part)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a file cut short is never left looking complete
+        raise
     return None
 
 

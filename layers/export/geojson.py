@@ -12,11 +12,14 @@ from layers.export.values import json_value
 
 
 def geojson_chunks(conn: Connection, source: ExportSource) -> Iterator[bytes]:
-    """Yield a GeoJSON FeatureCollection as UTF-8 bytes; geometries are PostGIS's own GeoJSON."""
+    """Yield a GeoJSON FeatureCollection as UTF-8 bytes; geometries are PostGIS's own GeoJSON.
+
+    The head waits for the first rows; a stream cut short lacks the closing `]}` and does not parse.
+    """
     names = [c.name for c in source.columns]
-    head = {"type": "FeatureCollection", "name": source.name, "title": source.title.id}
-    yield (json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[\n').encode("utf-8")
-    first = True
+    members = {"type": "FeatureCollection", "name": source.name, "title": source.title.id}
+    head = json.dumps(members, ensure_ascii=False)[:-1] + ',"features":[\n'
+    lead = head
     for rows in stream_rows(conn, source.statement(GeomEncoding.GEOJSON)):
         parts = []
         for row in rows:
@@ -27,6 +30,6 @@ def geojson_chunks(conn: Connection, source: ExportSource) -> Iterator[bytes]:
             geometry = row[len(names) + 1] or "null"
             parts.append(feature[:-1] + ',"geometry":' + geometry + "}")
         if parts:
-            yield (("" if first else ",\n") + ",\n".join(parts)).encode("utf-8")
-            first = False
-    yield b"\n]}\n"
+            yield (lead + ",\n".join(parts)).encode("utf-8")
+            lead = ",\n"
+    yield ((head if lead == head else "") + "\n]}\n").encode("utf-8")

@@ -86,10 +86,14 @@ def _placemark(source: ExportSource, row: tuple[object, ...], names: list[str], 
 
 
 def kml_chunks(conn: Connection, source: ExportSource, lang: str = "id") -> Iterator[bytes]:
-    """Yield a KML document (WGS 84) as UTF-8 bytes, one chunk of placemarks at a time."""
-    yield _head(source, lang).encode("utf-8")
+    """Yield a KML document (WGS 84) as UTF-8 bytes, one chunk of placemarks at a time.
+
+    The head waits for the first rows; a stream cut short lacks the closing tags and does not parse.
+    """
+    lead = _head(source, lang)
     names = [c.name for c in source.columns]
     keyed = set(source.style.by_status) if source.style_attribute else set()
     for rows in stream_rows(conn, source.statement(GeomEncoding.KML)):
-        yield "".join(_placemark(source, tuple(row), names, keyed) for row in rows).encode("utf-8")
-    yield b"</Folder></Document></kml>\n"
+        yield (lead + "".join(_placemark(source, tuple(row), names, keyed) for row in rows)).encode("utf-8")
+        lead = ""
+    yield (lead + "</Folder></Document></kml>\n").encode("utf-8")

@@ -1,7 +1,7 @@
 """What an export reads: a source of typed rows (a stored layer or a query layer's answer), streamed.
 
 Writers never see a layer: they see an `ExportSource`, its columns and a statement per geometry
-encoding; a query layer builds an `ExportSource` of its own (layers/queries/export.py).
+encoding; a query layer builds an `ExportSource` of its own (layers/collections/query_export.py).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class ExportSource:
     statement: Callable[[GeomEncoding], Select[Any]]
     style_attribute: str | None = None  # the attribute the style's colours are keyed by
     labels: Mapping[str, Titles] = field(default_factory=dict)  # of style_attribute's values
+    time_limit_s: float | None = None  # a query layer's limit, kept when the rows stream on their own
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.crs import describe_crs_bounds, within_crs
 from layers.errors import InvalidInput
 
 MAX_FILTER_LENGTH = 20_000  # characters of cql2-text / serialized cql2-json
@@ -405,6 +406,9 @@ def checked_shape(value: values.Geometry | values.Envelope, srid: int, swap_axes
         (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any()
     ):
         raise bad_geometry("longitude or latitude out of range", "bujur atau lintang di luar jangkauan")
+    if not within_crs(geom.bounds, srid):
+        area = describe_crs_bounds(srid)
+        raise bad_geometry(f"it lies outside the area of {area}", f"berada di luar wilayah {area}")
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         raise bad_geometry(reason, reason)

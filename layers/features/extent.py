@@ -9,6 +9,7 @@ from threading import Lock
 
 from sqlalchemy import Connection, func, select
 
+from geo.bbox import union
 from layers.catalog.spec import LayerSpec, Storage
 from layers.features.queryables import source_table
 from layers.tables import asset_status
@@ -72,12 +73,4 @@ def forget(layer_id: str) -> None:
 
 def combined_bbox(conn: Connection, layers: Sequence[LayerSpec]) -> tuple[float, float, float, float] | None:
     """Return the bbox covering every given layer's extent, or None when all are empty."""
-    boxes = [box for box in (layer_extent(conn, layer).bbox for layer in layers) if box is not None]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    return union(layer_extent(conn, layer).bbox for layer in layers)

@@ -104,10 +104,7 @@ def where_clauses(
     if layer.storage is Storage.AREAS:
         clauses.append(table.c.deleted_at.is_(None))
     if q.bbox is not None:
-        envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
-        if q.bbox_srid != 4326:
-            envelope = func.ST_Transform(envelope, 4326)
-        clauses.append(_intersects_box(layer, table.c.geom, envelope))
+        clauses.append(_intersects_box(layer, table.c.geom, bbox_envelope(q)))
     if q.interval is not None:
         clauses.extend(_interval(qs["observed_at" if "observed_at" in qs else "updated_at"].expr, q.interval))
     for name, value in q.equals.items():
@@ -116,6 +113,13 @@ def where_clauses(
     if q.at is not None and layer.storage is Storage.ASSETS:
         clauses.append(table.c.created_at <= q.at)
     return clauses
+
+
+def bbox_envelope(q: FeatureQuery) -> ColumnElement[Any]:
+    """Return the query's bbox as a polygon in EPSG:4326 (it may be given in any offered CRS)."""
+    assert q.bbox is not None  # noqa: S101  (callers test it first)
+    envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
+    return envelope if q.bbox_srid == 4326 else func.ST_Transform(envelope, 4326)
 
 
 def _intersects_box(
@@ -139,8 +143,8 @@ def _interval(
     return out
 
 
-def _geometry(layer: LayerSpec, crs: OutputCrs) -> ColumnElement[Any]:
-    geom: ColumnElement[Any] = source_table(layer).c.geom
+def geometry_json(geom: ColumnElement[Any], crs: OutputCrs) -> ColumnElement[Any]:
+    """Return a geometry as GeoJSON in the output CRS (axes swapped where the CRS says lat/lon)."""
     if crs.srid != 4326:
         geom = func.ST_Transform(geom, literal(crs.srid))
     if crs.flip:
@@ -166,18 +170,25 @@ def _properties(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) 
     return func.jsonb_build_object(*pairs)
 
 
-def _feature(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
-    table = source_table(layer)
+def feature_json(
+    fid: ColumnElement[Any], geom: ColumnElement[Any], properties: ColumnElement[Any], crs: OutputCrs
+) -> ColumnElement[Any]:
+    """Return a GeoJSON Feature object built by PostGIS."""
     return func.json_build_object(
         literal("type"),
         literal("Feature"),
         literal("id"),
-        table.c.id,
+        fid,
         literal("geometry"),
-        _geometry(layer, q.crs),
+        geometry_json(geom, crs),
         literal("properties"),
-        _properties(layer, qs, q),
+        properties,
     )
+
+
+def _feature(layer: LayerSpec, qs: Mapping[str, Queryable], q: FeatureQuery) -> ColumnElement[Any]:
+    table = source_table(layer)
+    return feature_json(table.c.id, table.c.geom, _properties(layer, qs, q), q.crs)
 
 
 def order_clauses(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,20 +24,36 @@ class Event:
 
     id: int
     at: datetime
-    type: str  # status | stale | alert | feature
+    type: str  # status | stale | alert | feature | batch
     layer_id: str | None
     payload: Mapping[str, Any]
 
 
+_recorded: ContextVar[list[Event] | None] = ContextVar("kendali_recorded_events", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[Event]]:
+    """Collect the events recorded inside the block, so that the caller can act on them once it commits."""
+    found: list[Event] = []
+    token = _recorded.set(found)
+    try:
+        yield found
+    finally:
+        _recorded.reset(token)
+
+
 def record_event(conn: Connection, type_: str, layer_id: str | None, payload: Mapping[str, Any]) -> int:
     """Store an event and queue a NOTIFY carrying its id (delivered when the caller commits)."""
-    event_id = int(
-        conn.execute(
-            insert(events).values(type=type_, layer_id=layer_id, payload=dict(payload)).returning(events.c.id)
-        ).scalar_one()
-    )
+    stored = dict(payload)
+    stmt = insert(events).values(type=type_, layer_id=layer_id, payload=stored)
+    row = conn.execute(stmt.returning(events.c.id, events.c.at)).one()
+    event_id = int(row.id)
     note = json.dumps({"id": event_id, "type": type_, "layer": layer_id})
     conn.execute(select(func.pg_notify(CHANNEL, note)))
+    sink = _recorded.get()
+    if sink is not None:
+        sink.append(Event(event_id, row.at, type_, layer_id, stored))
     return event_id
 
 

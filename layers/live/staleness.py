@@ -1,7 +1,8 @@
 """Staleness: announce once each asset whose last report is older than its layer's `stale_after`.
 
 Reads (features, tiles) compute `stale` from `observed_at` at query time; this check only records a
-`stale` event per layer for the live stream, and remembers what it announced in `stale_marks`.
+`stale` event per layer for the live stream (with the assets' states and tiles, as status events carry
+them), and remembers what it announced in `stale_marks`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.types import DateTime
 
 from layers.catalog import LAYERS
 from layers.catalog.spec import LayerSpec, Storage
-from layers.live.events import record_event
+from layers.live.asset_events import MAX_DESCRIBED, asset_states, record_asset_event
 from layers.tables import asset_status, stale_marks
 
 MAX_IDS_PER_EVENT = 5_000
@@ -49,7 +50,9 @@ def check_staleness(conn: Connection, now: datetime | None = None) -> dict[str, 
     _forget_fresh(conn)
     for layer_id, ids in found.items():
         for start in range(0, len(ids), MAX_IDS_PER_EVENT):
-            record_event(conn, "stale", layer_id, {"ids": ids[start : start + MAX_IDS_PER_EVENT]})
+            chunk = ids[start : start + MAX_IDS_PER_EVENT]
+            states = asset_states(conn, LAYERS[layer_id], chunk[:MAX_DESCRIBED])
+            record_asset_event(conn, "stale", LAYERS[layer_id], chunk, states)
     return found
 
 

@@ -1,11 +1,12 @@
-"""The one write path for live status: validate, append history, upsert the latest, notify on commit."""
+"""The one write path for live status: check against the stored asset, append history, upsert the latest,
+and record the status event (new states and touched tiles) that goes out on commit."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, select, text, tuple_
@@ -14,19 +15,20 @@ from sqlalchemy.types import BigInteger, DateTime, Float, Text
 
 from layers.access.policy import Action, Principal, allows
 from layers.catalog import LAYERS
-from layers.live.events import record_event
+from layers.live.asset_events import asset_state, record_asset_event
 from layers.tables import assets
 
 MAX_BATCH = 10_000
-MAX_PAST = timedelta(days=400)
-MAX_FUTURE = timedelta(minutes=5)
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
-    """One status report about one asset, by asset id or by (layer, external id)."""
+    """One status report about one asset, by asset id or by (layer, external id).
+
+    Reports from outside come from layers.live.report_input.read_report, which holds their bounds.
+    """
 
     status: str
     observed_at: datetime
@@ -83,8 +85,8 @@ def _resolve(conn: Connection, reports: Sequence[StatusReport]) -> list[_Target 
     return out
 
 
-def _problem(report: StatusReport, target: _Target, may_report: bool, now: datetime) -> str | None:
-    """Return why a report cannot be stored, or None."""
+def _problem(report: StatusReport, target: _Target, may_report: bool) -> str | None:
+    """Return why a report cannot be stored for its asset, or None (its own bounds were read before)."""
     layer = LAYERS[target.layer_id]
     if layer.status is None:
         return f"layer {layer.id} carries no live status"
@@ -92,18 +94,9 @@ def _problem(report: StatusReport, target: _Target, may_report: bool, now: datet
         return "unknown asset or not allowed to report for it"
     if report.status not in layer.status.values:
         return f"status {report.status!r} is not one of {', '.join(layer.status.values)}"
-    if report.value is not None:
-        if not math.isfinite(report.value):
-            return "value must be a finite number"
-        low, high = layer.status.value_range or (-math.inf, math.inf)
-        if not low <= report.value <= high:
-            return f"value {report.value} is outside {low}..{high} {layer.status.unit or ''}".rstrip()
-    if report.observed_at.tzinfo is None:
-        return "observed_at needs a time zone"
-    if not now - MAX_PAST <= report.observed_at <= now + MAX_FUTURE:
-        return "observed_at is too far in the past or in the future"
-    if len(report.source) > 100 or not report.source:
-        return "source must be 1..100 characters"
+    low, high = layer.status.value_range or (-math.inf, math.inf)
+    if report.value is not None and not low <= report.value <= high:
+        return f"value {report.value} is outside {low}..{high} {layer.status.unit or ''}".rstrip()
     return None
 
 
@@ -113,11 +106,10 @@ def write_reports(
     """Store a batch in the caller's transaction; bad reports are rejected without blocking good ones.
 
     Duplicates (same asset, source, observed_at) are ignored, so retries are safe; an older report never
-    replaces a newer latest status. A NOTIFY goes out when the caller commits.
+    replaces a newer latest status. The status event and its NOTIFY go out when the caller commits.
     """
     if len(reports) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} reports per batch")
-    now = datetime.now(UTC)
     targets = _resolve(conn, reports)
     # The policy is asked once per layer, not once per report: a batch is mostly one or two layers.
     may_report = {
@@ -132,7 +124,7 @@ def write_reports(
                 index, "rejected", None, "unknown asset or not allowed to report for it"
             )
             continue
-        reason = _problem(report, target, may_report[target.layer_id], now)
+        reason = _problem(report, target, may_report[target.layer_id])
         if reason:
             results[index] = ReportResult(index, "rejected", None, reason)
         else:
@@ -174,7 +166,7 @@ _UPSERT_LATEST = text(
         observed_at = EXCLUDED.observed_at, received_at = EXCLUDED.received_at,
         source = EXCLUDED.source, details = EXCLUDED.details
     WHERE s.observed_at < EXCLUDED.observed_at
-    RETURNING asset_id, observed_at
+    RETURNING asset_id, status, value, unit, observed_at, now() AS at
     """
 ).bindparams(*_ARRAYS)
 
@@ -202,8 +194,9 @@ def _store(conn: Connection, good: Sequence[tuple[int, StatusReport, _Target]]) 
     fresh = [g for g in good if (g[2].asset_id, g[1].source, g[1].observed_at) in appended]
     latest: set[tuple[int, datetime]] = set()
     if fresh:
-        latest = {(row.asset_id, row.observed_at) for row in conn.execute(_UPSERT_LATEST, _columns(fresh))}
-        _notify(conn, fresh, latest)
+        rows = conn.execute(_UPSERT_LATEST, _columns(fresh)).all()
+        latest = {(row.asset_id, row.observed_at) for row in rows}
+        _notify(conn, fresh, rows)
     out: dict[int, ReportResult] = {}
     claimed: set[tuple[int, str, datetime]] = set()
     for index, report, target in good:
@@ -218,12 +211,16 @@ def _store(conn: Connection, good: Sequence[tuple[int, StatusReport, _Target]]) 
 
 
 def _notify(
-    conn: Connection, fresh: Sequence[tuple[int, StatusReport, _Target]], latest: set[tuple[int, datetime]]
+    conn: Connection, fresh: Sequence[tuple[int, StatusReport, _Target]], rows: Sequence[Any]
 ) -> None:
-    """Record one status event per layer naming the assets whose latest status changed."""
-    changed: dict[str, list[int]] = {}
-    for _, report, target in fresh:
-        if (target.asset_id, report.observed_at) in latest:
-            changed.setdefault(target.layer_id, []).append(target.asset_id)
-    for layer_id, ids in changed.items():
-        record_event(conn, "status", layer_id, {"ids": sorted(set(ids))})
+    """Record one status event per layer with the new state of each asset whose latest status changed."""
+    layer_of = {target.asset_id: target.layer_id for _, _, target in fresh}
+    changed: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        layer = LAYERS[layer_of[row.asset_id]]
+        stale_after = layer.status.stale_after if layer.status else None
+        stale = stale_after is not None and row.observed_at < row.at - stale_after
+        state = asset_state(row.asset_id, row.status, row.value, row.unit, row.observed_at, stale)
+        changed.setdefault(layer.id, {})[row.asset_id] = state
+    for layer_id, states in changed.items():
+        record_asset_event(conn, "status", LAYERS[layer_id], states, states)

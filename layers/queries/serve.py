@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import (
     CTE,
-    JSON,
     Connection,
     Float,
     Integer,
@@ -30,9 +29,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from geo.kinds import GeometryKind
 from geo.tiles import BUFFER, BUFFER_FRACTION, EXTENT, TileKey, bounds_lonlat, tile_size_m
-from layers.db import translate
+from layers.db import limit_statement_time, translate
 from layers.errors import KendaliError, QueryTimeout
-from layers.features.pages import FeatureQuery, Page, order_clauses, page_columns
+from layers.features.pages import (
+    FeatureQuery,
+    Page,
+    bbox_envelope,
+    feature_json,
+    order_clauses,
+    page_columns,
+)
 from layers.features.queryables import Queryable
 from layers.queries.params import parse_params
 from layers.queries.spec import QueryAnswer, QueryColumn, QueryContext, QuerySpec
@@ -81,8 +87,7 @@ def run_query(ctx: QueryContext, spec: QuerySpec, values: Mapping[str, Any]) -> 
 
 def limit_time(conn: Connection, answer: Answer) -> None:
     """Bound the statements that follow in this transaction by the query's time limit."""
-    ms = str(int(answer.spec.time_limit_s * 1000))
-    conn.execute(select(func.set_config("statement_timeout", bindparam("ms", ms, Text), True)))
+    limit_statement_time(conn, answer.spec.time_limit_s)
 
 
 def execute(conn: Connection, answer: Answer, stmt: Select[Any]) -> Any:
@@ -108,38 +113,17 @@ def where_clauses(answer: Answer, q: FeatureQuery) -> list[ColumnElement[bool]]:
     rows = answer.rows
     clauses: list[ColumnElement[bool]] = []
     if q.bbox is not None:
-        envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
-        if q.bbox_srid != 4326:
-            envelope = func.ST_Transform(envelope, 4326)
-        clauses.append(func.ST_Intersects(rows.c.geom, envelope))
+        clauses.append(func.ST_Intersects(rows.c.geom, bbox_envelope(q)))
     qs = answer_queryables(answer)
     clauses.extend(qs[name].expr == value for name, value in q.equals.items())
     clauses.extend(q.filters)
     return clauses
 
 
-def _geometry_json(rows: CTE, q: FeatureQuery) -> ColumnElement[Any]:
-    geom: ColumnElement[Any] = rows.c.geom
-    if q.crs.srid != 4326:
-        geom = func.ST_Transform(geom, literal(q.crs.srid))
-    if q.crs.flip:
-        geom = func.ST_FlipCoordinates(geom)
-    return func.ST_AsGeoJSON(geom, literal(q.crs.digits)).cast(JSON)
-
-
 def _feature(answer: Answer, rows: CTE, q: FeatureQuery) -> ColumnElement[Any]:
     names = [c.name for c in answer.columns if q.select is None or c.name in q.select]
     pairs = list(chain.from_iterable((literal(n), rows.c[n]) for n in names[:MAX_PROPERTY_PAIRS]))
-    return func.json_build_object(
-        literal("type"),
-        literal("Feature"),
-        literal("id"),
-        rows.c.id,
-        literal("geometry"),
-        _geometry_json(rows, q),
-        literal("properties"),
-        func.json_build_object(*pairs),
-    )
+    return feature_json(rows.c.id, rows.c.geom, func.json_build_object(*pairs), q.crs)
 
 
 def page_statement(answer: Answer, q: FeatureQuery) -> Select[Any]:

@@ -76,12 +76,14 @@ def _add_layer(fmap: folium.Map, item: ReportLayer, lang: str) -> None:
         color = feature["properties"]["color"]
         return {"color": color, "fillColor": color, "weight": spec.style.line_width, "fillOpacity": opacity}
 
+    # folium checks a tooltip's fields against the first feature: a layer with none is drawn without one.
+    tooltip = folium.GeoJsonTooltip(fields=["label"], labels=False) if item.features else None
     folium.GeoJson(
         collection,
         name=escape(spec.title.pick(lang)),
         style_function=style,
         marker=folium.CircleMarker(radius=max(4.0, spec.style.radius), fill=True, weight=1),
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=tooltip,
     ).add_to(fmap)
 
 

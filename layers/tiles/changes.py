@@ -1,14 +1,15 @@
 """Which tiles a change touches: given changed assets of a layer, the z/x/y keys a map should refresh.
 
-The live stream sends these with the changed feature ids. Keys are exact (each asset's own tiles,
-buffer included) for as many zoom levels, lowest first, as fit in a budget; every zoom level also
-gets a span, one block of tiles that holds all touched tiles, so a client at any zoom knows what to
-refresh even when a large change leaves the exact list short.
+The write path records these in status and stale events; every worker retires exactly those cached
+tiles, and maps may refresh them. Keys are exact (each asset's own tiles, buffer included) for as many
+zoom levels, lowest first, as fit in a budget; every zoom level also gets a span, one block of tiles
+that holds all touched tiles, so a client at any zoom knows what to refresh even when a large change
+leaves the exact list short.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from geo.bbox import BBox
 from geo.tiles import TileKey, TileSpan, span_3857
 from layers.catalog.spec import LayerSpec
 from layers.features.queryables import source_table
-from layers.tiles.cache import bump_layer
+from layers.tiles.cache import TileArea
 
 MAX_KEYS = 512  # exact tile keys in one change notice
 MAX_IDS = 10_000
@@ -36,14 +37,33 @@ class TileChanges:
     spans: tuple[TileSpan, ...]  # one block per zoom level holding every touched tile
 
     def as_json(self) -> dict[str, Any]:
-        """Return the change as plain JSON for the live stream."""
+        """Return the touched tiles as plain JSON for an event (its layer and ids are the event's)."""
         return {
-            "layer": self.layer_id,
-            "ids": list(self.ids),
-            "tiles": [str(k) for k in self.tiles],
+            "keys": [str(k) for k in self.tiles],
             "exact_through": self.exact_through,
             "spans": [[s.z, s.min_x, s.min_y, s.max_x, s.max_y] for s in self.spans],
         }
+
+    def area(self) -> TileArea:
+        """Return the touched tiles as the tile cache retires them."""
+        return TileArea(frozenset(self.tiles), self.exact_through, {s.z: s for s in self.spans})
+
+
+def area_from_json(value: object) -> TileArea | None:
+    """Return the tiles an event's `tiles` member names, or None when it names none that can be read."""
+    if not isinstance(value, Mapping):
+        return None
+    keys, exact, spans = value.get("keys"), value.get("exact_through"), value.get("spans")
+    try:
+        if not isinstance(keys, list) or not isinstance(spans, list):
+            raise TypeError
+        tiles = frozenset(TileKey(*(int(p) for p in str(k).split("/", 2))) for k in keys)
+        blocks = [TileSpan(*(int(n) for n in s)) for s in spans]
+    except (TypeError, ValueError):
+        return None
+    if exact is not None and (isinstance(exact, bool) or not isinstance(exact, int)):
+        return None
+    return TileArea(tiles, exact, {s.z: s for s in blocks})
 
 
 def asset_boxes_3857(conn: Connection, layer: LayerSpec, asset_ids: Iterable[int]) -> list[BBox]:
@@ -74,17 +94,6 @@ def changed_tiles(
     boxes = [*asset_boxes_3857(conn, layer, ids), *previous]
     tiles, exact_through, spans = tiles_for_boxes(boxes, layer.min_zoom, layer.max_zoom, max_keys)
     return TileChanges(layer.id, ids, tiles, exact_through, spans)
-
-
-def note_change(
-    conn: Connection, layer: LayerSpec, asset_ids: Iterable[int], previous: Sequence[BBox] = ()
-) -> TileChanges:
-    """Retire this process's cached tiles of the layer and return the tiles the change touches.
-
-    The live-stream publisher calls this once per change event in every API process.
-    """
-    bump_layer(layer.id)
-    return changed_tiles(conn, layer, asset_ids, previous)
 
 
 def tiles_for_boxes(

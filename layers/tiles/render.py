@@ -35,22 +35,18 @@ from geo.tiles import (
     BUFFER,
     BUFFER_FRACTION,
     EXTENT,
-    InvalidTile,
     TileKey,
     bounds_lonlat,
-    parse_tile,
     tile_size_m,
 )
 from layers.access.policy import FieldView
 from layers.catalog.spec import LayerSpec, Storage
-from layers.errors import InvalidInput
 from layers.features.queryables import property_kinds, source_table, stale_expression
 from layers.tables import asset_status
 from layers.tiles.cache import CACHE, Tile, TileCache
 
 # A point tile with more points than this is drawn as clusters, which keeps every tile small.
 CLUSTER_ABOVE = 2000
-MAX_LAYERS = 16  # layers in one composite tile
 CLUSTER_GRID = 32  # cluster cells across a tile: at most 1,024 clusters per layer and tile
 MAX_STRING_LENGTH = 200  # longer texts (addresses, notes) stay in the feature API, not in tiles
 RESERVED = frozenset(
@@ -278,26 +274,6 @@ def build_layer_tile(
     if cap is None or row.n <= cap:
         return bytes(row.mvt)
     return bytes(conn.execute(cluster_tile_statement(layer, view, key)).scalar_one())
-
-
-def parse_layer_ids(text: str) -> list[str]:
-    """Return the distinct layer ids of a comma-separated list, bounded in count and length."""
-    ids = list(dict.fromkeys(part.strip() for part in text.split(",")))
-    if not ids or len(ids) > MAX_LAYERS or any(not i or len(i) > 64 for i in ids):
-        raise InvalidInput(
-            f"name 1 to {MAX_LAYERS} layer ids separated by commas",
-            f"sebutkan 1 sampai {MAX_LAYERS} id lapisan dipisah koma",
-            parameter="layers",
-        )
-    return ids
-
-
-def tile_key(layers: Sequence[LayerSpec], z: str, x: str, y: str) -> TileKey:
-    """Return the tile named by path texts, within the highest max zoom of `layers`, or InvalidInput."""
-    try:
-        return parse_tile(z, x, y, max(layer.max_zoom for layer in layers))
-    except InvalidTile as exc:
-        raise InvalidInput(str(exc), exc.reason_id, parameter="z/x/y") from None
 
 
 def render_tile(

@@ -38,8 +38,8 @@ def map_client(
     database_url: str, session: Session, settings: BasemapSettings | None = None
 ) -> Iterator[TestClient]:
     """Yield a client of an app with the map routers, sharing the test's rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.state.basemap_settings = settings or BasemapSettings()
+    basemaps = settings or BasemapSettings()
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url), basemaps=basemaps))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as client:
         yield client

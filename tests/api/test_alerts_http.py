@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,13 +25,27 @@ from layers.live.status import StatusReport, write_reports
 from layers.settings import DatabaseSettings
 
 
-@pytest.fixture
-def client(database_url: str, session: Session) -> Iterator[TestClient]:
-    """A client on an app serving the alert routes, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))
-    app.state.webhook_settings = WebhookSettings(allow_private=False)
+@contextmanager
+def serving(database_url: str, session: Session, *, allow_private: bool) -> Iterator[TestClient]:
+    """Yield a client on an app serving the alert routes, sharing the rolled-back session."""
+    hooks = WebhookSettings(allow_private=allow_private)
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url), webhooks=hooks))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def client(database_url: str, session: Session) -> Iterator[TestClient]:
+    """A client on an app that refuses webhooks on private addresses."""
+    with serving(database_url, session, allow_private=False) as c:
+        yield c
+
+
+@pytest.fixture
+def permissive(database_url: str, session: Session) -> Iterator[TestClient]:
+    """A client on an app that allows webhooks on private addresses (closed networks, tests)."""
+    with serving(database_url, session, allow_private=True) as c:
         yield c
 
 
@@ -215,8 +230,8 @@ def test_bad_or_private_webhook_urls_are_refused(client: TestClient, session: Se
     assert "url" in body["detail"]
 
 
-def test_private_webhook_url_is_accepted_when_allowed(client: TestClient, session: Session) -> None:
-    client.app.state.webhook_settings = WebhookSettings(allow_private=True)  # type: ignore[attr-defined]
+def test_private_webhook_url_is_accepted_when_allowed(permissive: TestClient, session: Session) -> None:
+    client = permissive
     headers = bearer(session, "kominfo-supervisor")
     created = client.post(
         "/webhooks", json={"url": "http://127.0.0.1:9/hook", "layers": ["das_stations"]}, headers=headers
@@ -235,8 +250,8 @@ def test_webhooks_are_for_admins_and_kominfo_supervisors(
     problem(client.get("/webhooks", headers=headers), status)
 
 
-def test_webhook_is_changed_and_deleted(client: TestClient, session: Session) -> None:
-    client.app.state.webhook_settings = WebhookSettings(allow_private=True)  # type: ignore[attr-defined]
+def test_webhook_is_changed_and_deleted(permissive: TestClient, session: Session) -> None:
+    client = permissive
     headers = bearer(session, "admin")
     hook_id = client.post("/webhooks", json={"url": "http://127.0.0.1:9/a"}, headers=headers).json()["id"]
     changed = client.patch(

@@ -28,8 +28,8 @@ URL = "/collections/dumping_points/import"
 @pytest.fixture
 def client(database_url: str, session: Session) -> Iterator[TestClient]:
     """A client on an app that serves the import route, sharing the rolled-back session."""
-    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url)))  # type: ignore[arg-type]
-    app.state.import_settings = ImportSettings(max_upload_bytes=UPLOAD_LIMIT)
+    limits = ImportSettings(max_upload_bytes=UPLOAD_LIMIT)
+    app = create_app(ApiSettings(db=DatabaseSettings(url=database_url), imports=limits))  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c

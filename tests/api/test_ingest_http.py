@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.deps import get_session
 from api.settings import ApiSettings
+from geo.tiles import TMS, TileKey
 from layers.access.auth import create_key
+from layers.access.policy import ANONYMOUS, field_view
+from layers.catalog import LAYERS
 from layers.settings import DatabaseSettings
+from layers.tiles.cache import CACHE
 from tests.api._live_support import Committed, committed, reports
 
 PUSH = "/ingest/status"
@@ -106,6 +110,21 @@ def test_a_late_report_does_not_replace_a_newer_latest(client: TestClient, sessi
     )
     assert late.json()["results"][0]["outcome"] == "accepted"
     assert latest(session, asset_id)[0] == "overflow"
+
+
+def test_a_committed_push_retires_the_cached_tiles_it_touched(client: TestClient, session: Session) -> None:
+    asset_id, _ = tps(session, 3)
+    lon, lat = session.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM assets WHERE id = :a"), {"a": asset_id}
+    ).one()
+    near, far = TMS.tile(lon, lat, 16), TileKey(16, 10, 10)
+    parts = [(LAYERS["dumping_points"], field_view(ANONYMOUS, LAYERS["dumping_points"]))]
+    tiles = [TileKey(near.z, near.x, near.y), far]
+    before = [CACHE.key(parts, t) for t in tiles]
+    batch = [{"asset_id": asset_id, "status": "full", "observed_at": at()}]
+    assert client.post(PUSH, json=batch, headers=bearer(session, "dlhp-operator")).json()["accepted"] == 1
+    after = [CACHE.key(parts, t) for t in tiles]
+    assert after[0] != before[0] and after[1] == before[1]
 
 
 def test_a_key_of_another_agency_is_refused_per_report(client: TestClient, session: Session) -> None:

@@ -18,7 +18,7 @@ from layers.access.auth import create_key
 from layers.catalog import LAYERS
 from layers.settings import DatabaseSettings
 from layers.tiles.cache import CACHE
-from layers.tiles.changes import note_change
+from layers.tiles.changes import changed_tiles
 
 
 @pytest.fixture
@@ -217,6 +217,7 @@ def test_new_asset_shows_in_the_next_tile_once_noted(client: TestClient, conn: C
         )
     ).scalar_one()
     assert client.get(xyz("dumping_points", key)).headers["etag"] == before.headers["etag"]  # cached
-    notice = note_change(conn, LAYERS["dumping_points"], [new_id])  # what the live stream does per change
+    notice = changed_tiles(conn, LAYERS["dumping_points"], [new_id])  # what a change's event names
+    CACHE.retire("dumping_points", notice.area())  # what retire_tiles does with it, after commit
     after = client.get(xyz("dumping_points", key))
     assert key in notice.tiles and after.headers["etag"] != before.headers["etag"]

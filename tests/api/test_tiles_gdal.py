@@ -21,11 +21,11 @@ from api.deps import get_session
 from api.settings import ApiSettings
 from geo.tiles import TMS, TileKey, bounds_3857, bounds_lonlat
 from layers.access.policy import principal_for
-from layers.catalog import LAYERS
+from layers.live.events import recording
+from layers.live.retire import retire_committed
 from layers.live.status import StatusReport, write_reports
 from layers.settings import DatabaseSettings
 from layers.tiles.cache import CACHE
-from layers.tiles.changes import note_change
 
 
 def _app(database_url: str) -> FastAPI:
@@ -158,10 +158,10 @@ def test_status_change_changes_the_next_tile_and_its_etag(
         asset_id=asset_id,
     )
     try:
-        with engine.begin() as conn:
+        with recording() as recorded, engine.begin() as conn:
             write_reports(conn, principal_for("k", ["dlhp-operator"], kind="key"), [report])
-        with engine.connect() as conn:
-            assert key in note_change(conn, LAYERS["dumping_points"], [asset_id]).tiles
+        retire_committed(recorded)  # what the write path's caller does once it has committed
+        assert str(key) in recorded[0].payload["tiles"]["keys"]
         second = committed_client.get(path, headers={"If-None-Match": first.headers["etag"]})
         assert second.status_code == 200 and second.content != first.content
         assert second.headers["etag"] != first.headers["etag"]

@@ -1,20 +1,12 @@
-"""Parsing pushed status batches: whole-body refusals, per-report reasons, defaults and bounds."""
+"""Parsing pushed status batches: whole-body refusals and who may push (reports: test_report_input.py)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
-from ingest.http_push import (
-    MAX_DETAILS_BYTES,
-    BadReport,
-    BatchTooLarge,
-    check_reporter,
-    parse_body,
-    to_report,
-)
+from ingest.http_push import BatchTooLarge, check_reporter, parse_body
 from layers.access.policy import ANONYMOUS, principal_for
 from layers.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -38,51 +30,6 @@ def test_a_body_that_is_no_batch_is_refused_whole(raw: bytes) -> None:
 def test_more_than_ten_thousand_reports_are_refused() -> None:
     with pytest.raises(BatchTooLarge):
         parse_body(json.dumps([{}] * 10_001).encode())
-
-
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"observed_at": None}, "observed_at"),
-        ({"observed_at": "2025-03-01T08:00:00"}, "observed_at"),
-        ({"observed_at": "2025-03-01"}, "observed_at"),
-        ({"observed_at": 1740780000}, "observed_at"),
-        ({"status": None}, "status"),
-        ({"status": "x" * 65}, "status"),
-        ({"status": "fu\x00ll"}, "status"),
-        ({"value": "90"}, "value"),
-        ({"value": True}, "value"),
-        ({"value": 10**400}, "value"),
-        ({"asset_id": "7"}, "asset_id"),
-        ({"asset_id": 0}, "asset_id"),
-        ({"asset_id": None}, "asset_id"),
-        ({"details": [1, 2]}, "details"),
-        ({"details": {"a": {"b": {"c": {"d": {"e": 1}}}}}}, "details"),
-        ({"details": {"note": "x" * MAX_DETAILS_BYTES}}, "details"),
-        ({"details": {"bad": float("nan")}}, "details"),
-        ({"details": {"nul": "a\x00b"}}, "details"),
-        ({"source": ""}, "source"),
-        ({"observedAt": "2025-03-01T08:00:00Z"}, "observedAt"),
-    ],
-)
-def test_a_malformed_report_gets_a_reason_naming_its_field(change: dict[str, object], field: str) -> None:
-    item = {k: v for k, v in (GOOD | change).items() if v is not None}
-    with pytest.raises(BadReport) as caught:
-        to_report(item, "key:test")
-    assert field in caught.value.en and field in caught.value.id
-
-
-def test_a_report_by_external_id_takes_the_key_name_as_source_and_utc_time() -> None:
-    item = {
-        "layer": "dumping_points",
-        "external_id": "TPS-1",
-        "status": "full",
-        "observed_at": GOOD["observed_at"],
-    }
-    report = to_report(item, "key:dlhp")
-    assert (report.asset_id, report.layer_id, report.external_id) == (None, "dumping_points", "TPS-1")
-    assert report.source == "key:dlhp"
-    assert report.observed_at == datetime(2025, 2, 28, 23, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

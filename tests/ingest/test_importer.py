@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select, text
 
 from ingest.importer import ImportOptions, ImportReport, ImportSettings, import_path
 from layers.access.policy import principal_for
+from layers.live.events import events_after, latest_event_id
 from layers.tables import assets, audit_log
 from tests.ingest._import_files import geojson_with, points, write_csv, write_file
 
@@ -87,6 +88,17 @@ def test_reimport_updates_changed_rows_with_a_new_version_and_skips_the_rest(
         select(audit_log.c.action).where(audit_log.c.after["external_id"].astext == rows[1]["external_id"])
     ).scalars()
     assert sorted(actions) == ["create", "replace"]
+
+
+def test_an_import_of_n_rows_records_one_batch_event_and_no_feature_event(
+    conn: Connection, tmp_path: Path
+) -> None:
+    last = latest_event_id(conn)
+    report = run(conn, write_file(tmp_path, "geojson", points(4)))
+    recorded = [e for e in events_after(conn, last) if e.layer_id == "dumping_points"]
+    assert [e.type for e in recorded] == ["batch"]
+    assert recorded[0].payload["count"] == report.inserted == 4
+    assert len(recorded[0].payload["ids"]) == 4
 
 
 def test_dry_run_reports_and_writes_nothing(conn: Connection, tmp_path: Path) -> None:

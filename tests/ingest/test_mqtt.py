@@ -115,7 +115,7 @@ NOW = '"observed_at": "{now}"'
         (TPS, '{"status": "burning", ' + NOW + "}", "burning"),
         (TPS, '{"status": "full"}', "observed_at"),
         (TPS, '{"status": "full", "value": 900, ' + NOW + "}", "900"),
-        (TPS, '{"status": "full", ' + NOW + ', "details": {"a": "\\ud800"}}', "refused"),
+        (TPS, '{"status": "full", ' + NOW + ', "details": {"a": "\\ud800"}}', "cannot be stored"),
     ],
     ids=["bad-json", "unknown-layer", "unknown-asset", "bad-status", "no-time", "out-of-range", "unstorable"],
 )

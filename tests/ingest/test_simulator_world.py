@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.simulator_world import SimAsset, World
+from ingest.simulator_world import SIMULATED, SimAsset, World
+from layers.catalog import LAYERS
+from layers.catalog.spec import Storage
 
 START = datetime(2025, 3, 10, 22, 0, tzinfo=UTC)  # 07:00 in Ambon
 RIVER = SimAsset(1, "das_stations", "DAS-01", {"waspada_cm": 150.0, "siaga_cm": 220.0, "awas_cm": 300.0})
@@ -61,3 +63,23 @@ def test_an_unchanged_asset_reports_again_only_when_due() -> None:
     world = World([CITY[5]], seed=5, start=START, min_gap_s=60)  # a tapping box reports hourly
     reports = _run(world, 120, 60)
     assert [status for _, status, _ in reports] == ["online"] * 2
+
+
+def test_every_live_asset_layer_of_the_catalog_is_simulated() -> None:
+    live = {i for i, s in LAYERS.items() if s.status is not None and s.storage is Storage.ASSETS}
+    assert set(SIMULATED) == live
+    assert {asset.layer_id for asset in CITY} == live
+
+
+def test_reports_use_the_vocabulary_their_layer_declares() -> None:
+    seen: dict[str, set[str]] = {}
+    world = World(CITY, seed=6, start=START, min_gap_s=60)
+    for _ in range(3 * 24 * 4):
+        reports = world.step(900)
+        world.sent(reports)
+        for r in reports:
+            seen.setdefault(r.asset.layer_id, set()).add(r.status)
+    for layer_id, statuses in seen.items():
+        status = LAYERS[layer_id].status
+        assert status is not None and statuses <= set(status.values), layer_id
+    assert set(seen) == set(SIMULATED)

@@ -1,25 +1,32 @@
-"""What the live stream may carry to whom: events read by id, enriched, and cut by the caller's policy."""
+"""What the live stream carries to whom: events as the write path recorded them, read by id, cut by policy."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, text
 
+from geo.tiles import TMS, TileKey
 from layers.access.policy import ANONYMOUS, Principal, principal_for
 from layers.errors import LayerNotFound
-from layers.live.events import record_event
-from layers.live.stream import LiveEvent, enrich, events_by_ids, shaped_json, stream_view
+from layers.live.asset_events import MAX_DESCRIBED
+from layers.live.events import Event, events_after, latest_event_id, record_event
+from layers.live.staleness import check_staleness
+from layers.live.status import StatusReport, write_reports
+from layers.live.stream import events_by_ids, shaped_json, stream_view
 
 OPERATOR = principal_for("key:tb", ["bpprd-operator"], kind="key")
 ANALYST = principal_for("u", ["bpprd-analyst"], kind="user")
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
 
-def _event(layer_id: str | None, payload: dict[str, object], type_: str = "status") -> LiveEvent:
-    return LiveEvent(1, type_, layer_id, NOW, payload)
+DLHP = principal_for("key:tps", ["dlhp-operator"], kind="key")
+
+
+def _event(layer_id: str | None, payload: dict[str, object], type_: str = "status") -> Event:
+    return Event(1, NOW, type_, layer_id, payload)
 
 
 def _first_asset(conn: Connection, layer_id: str) -> int:
@@ -76,11 +83,53 @@ def test_events_are_read_back_by_the_ids_notifications_carry(conn: Connection) -
     assert [(e.id, e.payload["ids"]) for e in found] == [(ids[1], [1]), (ids[4], [4])]
 
 
-def test_a_status_event_is_enriched_with_the_assets_current_state(conn: Connection) -> None:
-    asset_id = _first_asset(conn, "dumping_points")
-    event_id = record_event(conn, "status", "dumping_points", {"ids": [asset_id]})
-    live = enrich(conn, events_by_ids(conn, [event_id]))[0]
-    stored = conn.execute(text("SELECT status FROM asset_status WHERE asset_id = :a"), {"a": asset_id})
-    assert live.payload["assets"][0]["id"] == asset_id
-    assert live.payload["assets"][0]["status"] == stored.scalar_one()
-    assert set(live.payload["assets"][0]) == {"id", "status", "value", "unit", "observed_at", "stale"}
+def _recorded(conn: Connection, after: int, type_: str) -> list[Event]:
+    return [e for e in events_after(conn, after) if e.type == type_]
+
+
+def test_a_status_write_records_each_asset_new_state_in_its_event(conn: Connection) -> None:
+    asset_id, last = _first_asset(conn, "dumping_points"), latest_event_id(conn)
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    write_reports(conn, DLHP, [StatusReport("full", at, "live-test", asset_id=asset_id, value=91.0)])
+    (event,) = _recorded(conn, last, "status")
+    assert event.payload["ids"] == [asset_id] and event.payload["truncated"] is False
+    assert event.payload["assets"] == [
+        {
+            "id": asset_id,
+            "status": "full",
+            "value": 91.0,
+            "unit": "%",
+            "observed_at": at.isoformat(),
+            "stale": False,
+        }
+    ]
+
+
+def test_a_status_event_names_the_tiles_its_assets_touch(conn: Connection) -> None:
+    asset_id, last = _first_asset(conn, "cctv"), latest_event_id(conn)
+    lon, lat = conn.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM assets WHERE id = :a"), {"a": asset_id}
+    ).one()
+    at = datetime.now(UTC) + timedelta(seconds=1)
+    write_reports(
+        conn,
+        principal_for("k", ["kominfo-operator"], kind="key"),
+        [StatusReport("offline", at, "t", asset_id=asset_id)],
+    )
+    (event,) = _recorded(conn, last, "status")
+    tile = TMS.tile(lon, lat, 17)
+    assert str(TileKey(tile.z, tile.x, tile.y)) in event.payload["tiles"]["keys"]
+    assert event.payload["tiles"]["exact_through"] == 22
+
+
+def test_a_stale_event_carries_the_states_of_the_assets_it_names(conn: Connection) -> None:
+    asset_id, last = _first_asset(conn, "dumping_points"), latest_event_id(conn)
+    conn.execute(
+        text("UPDATE asset_status SET observed_at = now() - interval '7 hours' WHERE asset_id = :a"),
+        {"a": asset_id},
+    )
+    check_staleness(conn)
+    stale = [e for e in _recorded(conn, last, "stale") if asset_id in e.payload["ids"]]
+    states = {a["id"]: a for a in stale[0].payload["assets"]}
+    assert states[asset_id]["stale"] is True and "tiles" in stale[0].payload
+    assert len(stale[0].payload["assets"]) <= MAX_DESCRIBED

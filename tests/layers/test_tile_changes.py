@@ -1,14 +1,13 @@
-"""Which tiles a change touches: the keys the live stream tells maps to refresh."""
+"""Which tiles a change touches: the keys status events carry, and that each worker's cache retires."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Connection, text
 
 from geo.tiles import BUFFER_FRACTION, TMS, TileKey, bounds_lonlat, to_3857
-from layers.access.policy import ANONYMOUS, field_view
 from layers.catalog import LAYERS
-from layers.tiles.cache import CACHE
-from layers.tiles.changes import asset_boxes_3857, changed_tiles, note_change, tiles_for_boxes
+from layers.tiles.changes import area_from_json, asset_boxes_3857, changed_tiles, tiles_for_boxes
 
 
 def first_asset(conn: Connection, layer: str, offset: int = 0) -> tuple[int, float, float]:
@@ -82,17 +81,24 @@ def test_large_change_lists_low_zooms_exactly_and_spans_cover_every_zoom(conn: C
 def test_change_notice_is_plain_json(conn: Connection) -> None:
     asset_id, _, _ = first_asset(conn, "cctv")
     notice = changed_tiles(conn, LAYERS["cctv"], [asset_id]).as_json()
-    assert notice["layer"] == "cctv" and notice["ids"] == [asset_id]
-    assert all(isinstance(k, str) and k.count("/") == 2 for k in notice["tiles"])
+    assert set(notice) == {"keys", "exact_through", "spans"}
+    assert all(isinstance(k, str) and k.count("/") == 2 for k in notice["keys"])
     assert len(notice["spans"]) == 23 and all(len(s) == 5 for s in notice["spans"])
 
 
-def test_note_change_retires_the_layer_cached_tiles(conn: Connection) -> None:
-    asset_id, _, _ = first_asset(conn, "cctv")
-    parts = [(LAYERS["cctv"], field_view(ANONYMOUS, LAYERS["cctv"]))]
-    before = CACHE.key(parts, TileKey(14, 1, 1))
-    note_change(conn, LAYERS["cctv"], [asset_id])
-    assert CACHE.key(parts, TileKey(14, 1, 1)) != before
+def test_a_notice_read_back_from_an_event_covers_the_same_tiles(conn: Connection) -> None:
+    asset_id, lon, lat = first_asset(conn, "cctv")
+    changes = changed_tiles(conn, LAYERS["cctv"], [asset_id])
+    area = area_from_json(changes.as_json())
+    assert area == changes.area() and area.covers(tile_of(lon, lat, 19))
+    assert not area.covers(tile_of(lon + 1, lat, 19))
+
+
+@pytest.mark.parametrize(
+    "notice", [None, [], {"keys": "1/2/3", "spans": []}, {"keys": ["1/x/3"], "spans": []}]
+)
+def test_a_notice_that_cannot_be_read_names_no_area(notice: object) -> None:
+    assert area_from_json(notice) is None
 
 
 def test_unknown_ids_touch_nothing(conn: Connection) -> None:

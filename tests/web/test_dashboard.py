@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -62,10 +63,12 @@ def test_a_layer_toggles_its_map_layer(page: Page, dashboard_url: str) -> None:
 def test_the_language_toggle_switches_texts(page: Page, dashboard_url: str) -> None:
     open_dashboard(page, dashboard_url)
     expect(page.locator("#login-button")).to_have_text("Masuk")
-    expect(page.locator("[data-kpi=cameras] span")).to_have_text("Kamera daring")
+    expect(page.locator("[data-kpi=cctv] span")).to_have_text("Kamera CCTV")
+    expect(page.locator("[data-kpi=cctv]")).to_have_attribute("title", "Kamera CCTV: Luring/tanpa laporan")
     page.click("#lang-toggle")
     expect(page.locator("#login-button")).to_have_text("Sign in")
-    expect(page.locator("[data-kpi=cameras] span")).to_have_text("Cameras online")
+    expect(page.locator("[data-kpi=cctv] span")).to_have_text("CCTV cameras")
+    expect(page.locator("[data-kpi=cctv]")).to_have_attribute("title", "CCTV cameras: Offline/no report")
     expect(page.locator("#layer-groups [data-layer=cctv] .title")).to_have_text("CCTV cameras")
     expect(page.locator("#legend-cctv [data-status=online]")).to_contain_text("Online")
     assert page.evaluate("document.documentElement.lang") == "en"
@@ -100,7 +103,7 @@ def test_sign_in_shows_the_callers_layers_with_credentials_on_tiles(
     expect(page.locator("#layer-toggle-taxpayers")).to_have_count(0)
     sign_in(page, person)
     expect(page.locator("#layer-toggle-taxpayers")).to_be_checked()
-    expect(page.locator("[data-kpi=tapping]")).to_be_visible()
+    expect(page.locator("[data-kpi=taxpayers]")).to_be_visible()
     page.wait_for_function("() => kendaliMap.loaded()")
     tiles = [r for r in recorder.requests if "/tiles/taxpayers/" in r.url]
     assert tiles and all(r.headers.get("authorization", "").startswith("Bearer kds_") for r in tiles)
@@ -108,3 +111,33 @@ def test_sign_in_shows_the_callers_layers_with_credentials_on_tiles(
     page.click("#logout-button")
     expect(page.locator("#layer-toggle-taxpayers")).to_have_count(0)
     expect(page.locator("#login-button")).to_be_visible()
+
+
+def test_the_kpi_strip_has_a_tile_per_visible_live_layer_with_alarms(page: Page, dashboard_url: str) -> None:
+    open_dashboard(page, dashboard_url)
+    tiles = page.locator("#kpis li")
+    expect(tiles).to_have_count(3)  # traffic has no alarm rule; city apps and taxpayers are not public
+    assert tiles.evaluate_all("els => els.map(e => e.dataset.kpi)") == [
+        "cctv",
+        "dumping_points",
+        "das_stations",
+    ]
+    expect(page.locator("[data-kpi=das_stations]")).to_have_attribute(
+        "title", "Pos duga air (DAS): Siaga/Awas"
+    )
+    expect(page.locator("[data-kpi=das_stations] b")).to_have_text(re.compile(r"^[0-9.]+$"))
+
+
+@pytest.mark.parametrize("person", ["bpprd-viewer"], indirect=True)
+def test_search_finds_a_taxpayer_by_nop_for_those_who_see_taxpayers(
+    page: Page, engine: Engine, dashboard_url: str, person: str
+) -> None:
+    with engine.connect() as conn:
+        nop = conn.execute(
+            text("SELECT properties->>'nop' FROM assets WHERE layer_id = 'taxpayers' LIMIT 1")
+        ).one()[0]
+    open_dashboard(page, dashboard_url)
+    sign_in(page, person)
+    page.fill("#search-input", nop)
+    page.press("#search-input", "Enter")
+    expect(page.locator("#search-results button[data-layer=taxpayers]")).to_have_count(1)

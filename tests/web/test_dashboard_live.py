@@ -1,10 +1,13 @@
-"""Live status on the dashboard: a pushed status repaints its asset; anonymous never sees restricted data."""
+"""Live status on the dashboard: a pushed status repaints its asset; anonymous never sees restricted data;
+an import reloads its layer once."""
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from layers.access.auth import create_key
+from tests.ingest._import_files import points, write_file
 from tests.web._browser import Recorder, open_dashboard, pixel, screenshot
 
 SOURCE = "dashboard-test"
@@ -121,3 +125,48 @@ def test_anonymous_never_receives_restricted_data(
             continue  # the dashboard's own code is public; the live stream is checked through its events
         body = response.body()
         assert b"taxpayers" not in body and business.encode() not in body, response.url
+
+
+COUNT_RELOADS = """() => {
+  const source = kendaliMap.getSource('kendali-dumping_points');
+  window.layerReloads = 0;
+  for (const name of ['setTiles', 'setData']) {
+    if (typeof source[name] !== 'function') continue;
+    const original = source[name].bind(source);
+    source[name] = (...args) => { window.layerReloads += 1; return original(...args); };
+  }
+}"""
+
+
+@pytest.fixture
+def importer(engine: Engine) -> Iterator[tuple[dict[str, str], str]]:
+    """A committed DLHP editor key and a prefix for the external ids it imports; both removed afterwards."""
+    prefix = f"web-import-{secrets.token_hex(3)}"
+    with engine.begin() as conn:
+        key = create_key(conn, "dashboard-import", ["dlhp-editor"])
+        last_event = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM events")).scalar_one())
+    yield {"Authorization": f"Bearer {key.secret}"}, prefix
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE id > :e AND type = 'batch'"), {"e": last_event})
+        conn.execute(text("DELETE FROM audit_log WHERE after->>'external_id' LIKE :p"), {"p": f"{prefix}%"})
+        conn.execute(text("DELETE FROM assets WHERE external_id LIKE :p"), {"p": f"{prefix}%"})
+        conn.execute(text("DELETE FROM api_keys WHERE id = :id"), {"id": key.id})
+
+
+def test_an_imported_file_reloads_its_layer_once(
+    page: Page, dashboard_url: str, importer: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    headers, prefix = importer
+    path = write_file(tmp_path, "geojson", points(5, prefix))
+    open_dashboard(page, dashboard_url)
+    page.wait_for_selector("#live-state[data-state=on]")
+    page.evaluate(COUNT_RELOADS)
+    files = {"file": (path.name, path.read_bytes())}
+    response = httpx.post(
+        f"{dashboard_url}/collections/dumping_points/import", files=files, headers=headers, timeout=60
+    )
+    assert response.status_code == 200 and response.json()["inserted"] == 5, response.text
+    page.wait_for_function("() => (window.kendaliEvents || []).some(e => e.type === 'batch')")
+    events = page.evaluate("window.kendaliEvents.filter(e => e.body?.layer === 'dumping_points')")
+    assert [e["type"] for e in events if e["type"] in ("batch", "feature")] == ["batch"]
+    assert page.evaluate("window.layerReloads") == 1

@@ -1,40 +1,45 @@
-// The KPI strip: what is wrong right now, from the live counts of the layers the caller may see.
+// The KPI strip: what is wrong right now. One tile per live layer the caller may see whose declared alert
+// rules name what is wrong (the server's `kendali:status`): how many assets are in those statuses, and,
+// where silence counts too, not reporting; red while any is in the worst of them.
 
 import { formatNumber, t } from "./i18n.js";
 import { state } from "./state.js";
 
-const KPIS = [
-  { id: "cameras", layer: "cctv", value: (c) => percent(c.statuses.online, c.total), bad: (c) => c.statuses.online < c.total * 0.9 },
-  { id: "tps", layer: "dumping_points", value: (c) => sum(c, "full", "overflow"), bad: (c) => (c.statuses.overflow ?? 0) > 0 },
-  { id: "rivers", layer: "das_stations", value: (c) => sum(c, "siaga", "awas"), bad: (c) => sum(c, "siaga", "awas") > 0 },
-  // Only for callers who may see taxpayers: the layer is simply absent for everyone else.
-  { id: "tapping", layer: "taxpayers", value: (c) => formatNumber((c.statuses.offline ?? 0) + c.stale), bad: (c) => (c.statuses.offline ?? 0) > 0 },
-  { id: "apps", layer: "city_apps", value: (c) => sum(c, "down"), bad: (c) => (c.statuses.down ?? 0) > 0 },
-];
-
-function sum(c, ...statuses) {
-  return statuses.reduce((n, s) => n + (c.statuses[s] ?? 0), 0);
+function alarmOf(collection) {
+  const live = collection["kendali:status"];
+  return live && (live.alarm.length || live.alarmStale) ? live : null;
 }
 
-function percent(part, whole) {
-  return whole ? `${formatNumber((100 * (part ?? 0)) / whole, 0)}%` : "—";
+function sum(counts, statuses) {
+  return statuses.reduce((n, s) => n + (counts.statuses[s] ?? 0), 0);
+}
+
+// What is counted, e.g. "Kamera CCTV: Luring/tanpa laporan"; the tile itself names only the layer.
+function description(collection, live) {
+  const names = live.alarm.map((s) => live.labels[s] || s);
+  if (live.alarmStale) names.push(t("layers.stale"));
+  return `${collection.title}: ${names.join("/")}`;
 }
 
 export function renderKpis() {
   const root = document.getElementById("kpis");
   root.replaceChildren();
-  for (const kpi of KPIS) {
-    const counts = state.counts.get(kpi.layer);
-    if (!state.byId.has(kpi.layer) || !counts) continue;
+  for (const c of state.collections) {
+    const live = alarmOf(c);
+    const counts = state.counts.get(c.id);
+    if (!live || !counts) continue;
+    const wrong = sum(counts, live.alarm) + (live.alarmStale ? counts.stale : 0);
+    const worst = live.alarm[live.alarm.length - 1];
     const li = document.createElement("li");
-    li.dataset.kpi = kpi.id;
-    li.dataset.layer = kpi.layer;
-    if (kpi.bad(counts)) li.classList.add("bad");
+    li.dataset.kpi = c.id;
+    li.dataset.layer = c.id;
+    if (worst ? (counts.statuses[worst] ?? 0) > 0 : wrong > 0) li.classList.add("bad");
     const value = document.createElement("b");
-    value.textContent = String(kpi.value(counts));
-    const label = document.createElement("span");
-    label.textContent = t(`kpi.${kpi.id}`);
-    li.append(value, label);
+    value.textContent = formatNumber(wrong);
+    li.title = description(c, live);
+    const text = document.createElement("span");
+    text.textContent = c.title;
+    li.append(value, text);
     root.append(li);
   }
 }

@@ -81,18 +81,22 @@ async function onStatus(event) {
   refreshDetailsIfShown(layer, assets.map((a) => a.id));
 }
 
+// Someone edited a feature (one `feature` event) or imported a file (one `batch` event for all its rows):
+// the layer's tiles and counts are stale, and are reloaded once.
+function onFeatures(event) {
+  const layer = event && (event.layer || event.payload?.layer);
+  if (layer && state.byId.has(layer)) {
+    reloadLayer(layer);
+    countsChanged(layer);
+  }
+}
+
 function wireLive() {
   live.on("status", (event) => onStatus(event).catch(() => {}));
   live.on("stale", (event) => onStatus(event).catch(() => {}));
   live.on("alert", () => alertArrived());
-  // Someone edited features (a response area, an imported batch): their tiles and counts are stale.
-  live.on("feature", (event) => {
-    const layer = event && (event.layer || event.payload?.layer);
-    if (layer && state.byId.has(layer)) {
-      reloadLayer(layer);
-      countsChanged(layer);
-    }
-  });
+  live.on("feature", (event) => onFeatures(event));
+  live.on("batch", (event) => onFeatures(event));
   live.on("reset", () => loadSession().catch(() => {}));
 }
 

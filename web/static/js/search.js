@@ -1,5 +1,5 @@
-// Search by name, external id or (for those who may see taxpayers) NOP, through the feature API's CQL2
-// filter on every layer the caller sees; pick a result to fly to it.
+// Search by name, external id or an identifier the server names for the layer (`kendali:searchKeys`: a NOP,
+// a code), through the feature API's CQL2 filter on every layer the caller sees; pick a result to fly to it.
 
 import { getJson } from "./api.js";
 import { openDetails } from "./details.js";
@@ -15,10 +15,11 @@ function literal(text) {
 }
 
 // The user's text is a literal, never CQL2: quotes are doubled, and LIKE's wildcards are dropped.
-export function searchFilter(text, layerId) {
+export function searchFilter(text, collection) {
   const plain = text.replace(/[%_\\]/g, "").trim();
-  let filter = `CASEI(name) LIKE CASEI(${literal(`%${plain}%`)}) OR external_id = ${literal(text.trim())}`;
-  if (layerId === "taxpayers") filter += ` OR nop = ${literal(text.trim())}`;
+  const exact = literal(text.trim());
+  let filter = `CASEI(name) LIKE CASEI(${literal(`%${plain}%`)}) OR external_id = ${exact}`;
+  for (const key of collection["kendali:searchKeys"] || []) filter += ` OR ${key} = ${exact}`;
   return filter;
 }
 
@@ -49,7 +50,7 @@ async function run(text) {
   const layers = state.collections.filter((c) => state.visible.get(c.id) !== false);
   const pages = await Promise.all(
     layers.map((c) => {
-      const q = new URLSearchParams({ filter: searchFilter(text, c.id), limit: String(PER_LAYER), properties: "name,external_id" });
+      const q = new URLSearchParams({ filter: searchFilter(text, c), limit: String(PER_LAYER), properties: "name,external_id" });
       return getJson(`/collections/${c.id}/items?${q}`).then((page) => ({ c, page })).catch(() => null);
     }),
   );

@@ -50,4 +50,5 @@ def answer_source(answer: Answer, q: FeatureQuery, paging: Paging | None = None)
         statement=lambda encoding: answer_statement(answer, q, window, encoding),
         style_attribute=spec.style_attribute if spec.style_attribute in names else None,
         labels=dict(spec.labels),
+        time_limit_s=spec.time_limit_s,
     )
