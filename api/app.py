@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.background import live_services
 from api.errors import install_error_handlers
-from api.limits import BodyLimit
+from api.limits import BodyLimit, TextGuard
 from api.openapi import install_openapi
 from api.routes import (
     alerts,
@@ -60,6 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(TextGuard)  # inside BodyLimit: the JSON it buffers is bounded by it
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(web.router)  # first: its `/` answers browsers only and falls through otherwise
     app.include_router(health.router)

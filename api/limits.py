@@ -1,9 +1,11 @@
-"""Request body size limit as ASGI middleware: 413 with a problem body, checked before a route reads it."""
+"""Limits every request meets before a route reads it, as ASGI middleware, answered with problem bodies:
+body size (413), and NUL characters, which PostgreSQL cannot store in text (400)."""
 
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,6 +54,89 @@ class BodyLimit:
                 await _refuse(send, self.max_bytes, _lang(scope))
 
 
+# A JSON \u0000 escape not itself escaped (an even run of backslashes before it), or a raw NUL byte.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00", re.IGNORECASE)
+JSON_TYPES = (b"application/json", b"application/geo+json", b"application/merge-patch+json")
+
+
+def _nul_in_head(scope: Scope) -> str | None:
+    """Return where the request's path, query or headers hold a NUL character, if they do."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "")[:64] or "query"
+    for name, value in scope["headers"]:
+        if b"\x00" in value:
+            return str(name.decode("latin-1"))[:64]
+    return None
+
+
+class TextGuard:
+    """Refuse a NUL character in the path, a query value, a header or a JSON body (400, not a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on unless it carries a NUL character somewhere PostgreSQL would get it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        where = _nul_in_head(scope)
+        if where is not None:
+            await _refuse_nul(send, where, _lang(scope))
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type not in JSON_TYPES:
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:  # the body limit below this middleware bounds what is buffered here
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message)
+            more = message.get("more_body", False)
+        if _JSON_NUL.search(b"".join(m.get("body", b"") for m in chunks)):
+            await _refuse_nul(send, "body", _lang(scope))
+            return
+        await self.app(scope, _replay(chunks, receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """Return a receive() that gives these messages first, then what `then` gives."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
+
+
+async def _refuse_nul(send: Send, where: str, lang: str) -> None:
+    english = lang == "en"
+    await _problem(
+        send,
+        400,
+        {
+            "type": "urn:kendali:problem:nul_character",
+            "title": "Bad request" if english else "Permintaan tidak sah",
+            "status": 400,
+            "detail": f"{where}: text may not contain the NUL character (U+0000)"
+            if english
+            else f"{where}: teks tidak boleh memuat karakter NUL (U+0000)",
+            "code": "nul_character",
+            "parameter": where,
+        },
+    )
+
+
 def _lang(scope: Scope) -> str:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     if query.get("lang", [""])[0] in ("id", "en"):
@@ -62,7 +147,9 @@ def _lang(scope: Scope) -> str:
 
 async def _refuse(send: Send, max_bytes: int, lang: str) -> None:
     english = lang == "en"
-    body = json.dumps(
+    await _problem(
+        send,
+        413,
         {
             "type": "urn:kendali:problem:content_too_large",
             "title": "Content too large" if english else "Isi permintaan terlalu besar",
@@ -71,12 +158,16 @@ async def _refuse(send: Send, max_bytes: int, lang: str) -> None:
             if english
             else f"isi permintaan melebihi {max_bytes} bita",
             "code": "content_too_large",
-        }
-    ).encode()
+        },
+    )
+
+
+async def _problem(send: Send, status: int, doc: dict[str, object]) -> None:
+    body = json.dumps(doc).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

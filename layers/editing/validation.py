@@ -22,7 +22,23 @@ def validate_properties(layer: LayerSpec, data: object) -> dict[str, Any]:
             for err in exc.errors(include_url=False)
         ]
         raise InvalidProperties(layer.id, errors) from None
-    return model.model_dump(mode="json")
+    dumped = model.model_dump(mode="json")
+    with_nul = [name for name, value in dumped.items() if _holds_nul(value)]
+    if with_nul:  # PostgreSQL cannot store U+0000 in text or jsonb
+        raise InvalidProperties(
+            layer.id, [{"field": name, "message": "text may not contain NUL (U+0000)"} for name in with_nul]
+        )
+    return dumped
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def validate_geometry(layer: LayerSpec, geojson: object) -> BaseGeometry:

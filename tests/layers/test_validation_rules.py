@@ -31,6 +31,7 @@ def test_valid_camera_properties_are_normalised() -> None:
             "nop",
         ),
         ("dumping_points", {"tps_type": "landfill", "capacity_m3": 6}, "tps_type"),
+        ("cctv", GOOD_CAMERA | {"camera_id": "CAM\u0000-1"}, "camera_id"),  # PostgreSQL cannot store U+0000
     ],
 )
 def test_bad_properties_name_the_field(layer: str, data: dict[str, object], field: str) -> None:
