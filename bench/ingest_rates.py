@@ -1,6 +1,6 @@
 """Ingest throughput: reports/s through HTTP batches of 1,000 and through MQTT, next to a plain COPY.
 
-Run: .venv/bin/python -m bench.ingest [--reports N] [--clients C]
+Run: .venv/bin/python -m bench.ingest_rates [--reports N] [--clients C]
 Uses its own bench database (kendali_bench_ingest) on the local cluster, a Mosquitto of its own on a free
 port, the HTTP server and the MQTT subscriber as processes; everything is stopped by PID at the end.
 """
