@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.deps import CollectionDep, LangDep, PrincipalDep, SessionDep
-from api.feature_params import DESCRIBE, TILE, names_for, openapi_parameters, own_values
+from api.feature_params import TILE, names_for, openapi_parameters, own_values
 from api.links import JSON, base_url, link
 from api.routes.items import PROBLEMS
 from geo.crs import CRS84_URI, crs_uri
@@ -53,14 +53,11 @@ WORLD: BBox = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 _DIMENSION = {GeometryKind.POINT: 0, GeometryKind.LINE: 1, GeometryKind.POLYGON: 2}
 
 
-def _bind_all(
-    request: Request, session: SessionDep, collections: Sequence[Collection], *, tiles: bool
-) -> list[Bound]:
-    """Bind each collection to the request's own parameters (a stored layer's tile reads none)."""
+def _bind_all(request: Request, session: SessionDep, collections: Sequence[Collection]) -> list[Bound]:
+    """Bind each collection for its tiles: a query layer reads its parameters, a stored layer none."""
     now = datetime.now(UTC)
-    shared = TILE if tiles else DESCRIBE
     return [
-        c.bind(session, own_values(request, names_for(shared, c.info.kind)), now, tiles=tiles)
+        c.bind(session, own_values(request, names_for(TILE, c.info.kind)), now, tiles=True)
         for c in collections
     ]
 
@@ -68,7 +65,7 @@ def _bind_all(
 def _named(request: Request, session: SessionDep, principal: Principal, ids: str) -> list[Bound]:
     """Return the collections named in a composite tile path, bound for tiles (hidden ones: 404)."""
     collections = collections_for(principal, parse_ids(ids, "layers", MAX_TILE_LAYERS))
-    return _bind_all(request, session, collections, tiles=True)
+    return _bind_all(request, session, collections)
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -276,7 +273,7 @@ def tileset(
 ) -> JSONResponse:
     """Describe a collection's vector tileset: tile matrix set, limits, layers and the tile URL template."""
     check_tms(tms_id, lang)
-    [bound] = _bind_all(request, session, [collection], tiles=True)
+    [bound] = _bind_all(request, session, [collection])
     return JSONResponse(_tileset_doc(base_url(request), bound, lang), headers={"Vary": VARY})
 
 
@@ -298,7 +295,7 @@ def ogc_tile(
 ) -> Response:
     """Return a collection's tile; note the OGC order: zoom, row (y), column (x)."""
     check_tms(tms_id, lang)
-    bounds = _bind_all(request, session, [collection], tiles=True)
+    bounds = _bind_all(request, session, [collection])
     return _tile(request, bounds, tile_key([collection.info], tile_matrix, tile_col, tile_row))
 
 
