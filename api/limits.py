@@ -3,11 +3,13 @@ body size (413), and NUL characters, which PostgreSQL cannot store in text (400)
 
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qsl
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import problem, request_lang
 
 
 class BodyTooLarge(Exception):
@@ -28,7 +30,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _refuse(send, self.max_bytes, _lang(scope))
+            await _refuse(scope, send, self.max_bytes)
             return
         seen = 0
         started = False
@@ -51,7 +53,7 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _refuse(send, self.max_bytes, _lang(scope))
+                await _refuse(scope, send, self.max_bytes)
 
 
 # A JSON \u0000 escape not itself escaped (an even run of backslashes before it), or a raw NUL byte.
@@ -85,7 +87,7 @@ class TextGuard:
             return
         where = _nul_in_head(scope)
         if where is not None:
-            await _refuse_nul(send, where, _lang(scope))
+            await _refuse_nul(scope, send, where)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type not in JSON_TYPES:
@@ -100,7 +102,7 @@ class TextGuard:
             chunks.append(message)
             more = message.get("more_body", False)
         if _JSON_NUL.search(b"".join(m.get("body", b"") for m in chunks)):
-            await _refuse_nul(send, "body", _lang(scope))
+            await _refuse_nul(scope, send, "body")
             return
         await self.app(scope, _replay(chunks, receive), send)
 
@@ -119,59 +121,25 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-async def _refuse_nul(send: Send, where: str, lang: str) -> None:
-    english = lang == "en"
-    await _problem(
-        send,
-        400,
-        {
-            "type": "urn:kendali:problem:nul_character",
-            "title": "Bad request" if english else "Permintaan tidak sah",
-            "status": 400,
-            "detail": f"{where}: text may not contain the NUL character (U+0000)"
-            if english
-            else f"{where}: teks tidak boleh memuat karakter NUL (U+0000)",
-            "code": "nul_character",
-            "parameter": where,
-        },
+async def _refuse_nul(scope: Scope, send: Send, where: str) -> None:
+    lang = request_lang(Request(scope))
+    detail = (
+        f"{where}: text may not contain the NUL character (U+0000)"
+        if lang == "en"
+        else f"{where}: teks tidak boleh memuat karakter NUL (U+0000)"
     )
+    await problem(400, detail, lang, "nul_character", parameter=where)(scope, _no_body, send)
 
 
-def _lang(scope: Scope) -> str:
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if query.get("lang", [""])[0] in ("id", "en"):
-        return str(query["lang"][0])
-    accept = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1").lower()
-    return "en" if accept.startswith("en") else "id"
-
-
-async def _refuse(send: Send, max_bytes: int, lang: str) -> None:
-    english = lang == "en"
-    await _problem(
-        send,
-        413,
-        {
-            "type": "urn:kendali:problem:content_too_large",
-            "title": "Content too large" if english else "Isi permintaan terlalu besar",
-            "status": 413,
-            "detail": f"the request body is larger than {max_bytes} bytes"
-            if english
-            else f"isi permintaan melebihi {max_bytes} bita",
-            "code": "content_too_large",
-        },
+async def _refuse(scope: Scope, send: Send, max_bytes: int) -> None:
+    lang = request_lang(Request(scope))
+    detail = (
+        f"the request body is larger than {max_bytes} bytes"
+        if lang == "en"
+        else f"isi permintaan melebihi {max_bytes} bita"
     )
+    await problem(413, detail, lang, "content_too_large")(scope, _no_body, send)
 
 
-async def _problem(send: Send, status: int, doc: dict[str, object]) -> None:
-    body = json.dumps(doc).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
