@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from api.background import live_services
 from api.errors import install_error_handlers
@@ -25,6 +26,7 @@ from api.routes import (
     imports,
     ingest,
     items,
+    keys,
     openapi_doc,
     rasters,
     report,
@@ -33,6 +35,7 @@ from api.routes import (
     web,
 )
 from api.settings import ApiSettings
+from ingest.import_jobs import ImportJobs
 from layers.db import create_db_engine, session_factory
 
 
@@ -40,11 +43,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the app with its own engine; settings are read once here (or given by tests) and passed down."""
     settings = settings or ApiSettings()
     engine = create_db_engine(settings.db)
+    import_jobs = ImportJobs(engine, settings.imports, settings.db.data_dir / "imports")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with live_services(app, settings.live, settings.webhooks):
-            yield
+        await run_in_threadpool(import_jobs.start)
+        try:
+            async with live_services(app, settings.live, settings.webhooks):
+                yield
+        finally:
+            await run_in_threadpool(import_jobs.stop)
         engine.dispose()
 
     app = FastAPI(
@@ -59,6 +67,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings  # every group the routes need, read by their dependencies
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.import_jobs = import_jobs
     install_error_handlers(app)
     app.add_middleware(TextGuard)  # inside BodyLimit: the JSON it buffers is bounded by it
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -74,6 +83,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(export.router)
     app.include_router(auth.router)
+    app.include_router(keys.router)
     app.include_router(history.router)
     app.include_router(counts.router)
     app.include_router(report.router)

@@ -40,7 +40,9 @@ TITLES = {
     409: ("Konflik", "Conflict"),
     412: ("Versi sudah berubah", "Precondition failed"),
     413: ("Isi permintaan terlalu besar", "Content too large"),
+    414: ("Alamat terlalu panjang", "URI too long"),
     415: ("Jenis isi tidak didukung", "Unsupported media type"),
+    431: ("Kepala permintaan terlalu besar", "Request header fields too large"),
     422: ("Permintaan tidak sah", "Unprocessable content"),
     500: ("Kesalahan server", "Internal server error"),
     503: ("Layanan tidak tersedia", "Service unavailable"),
@@ -52,14 +54,18 @@ def request_lang(request: Request) -> str:
     lang = request.query_params.get("lang")
     if lang in ("id", "en"):
         return lang
-    accept = request.headers.get("accept-language", "").lower()
-    return "en" if accept.startswith("en") else "id"
+    return lang_of(request.headers.get("accept-language", ""))
 
 
-def problem(status: int, detail: str, lang: str, code: str, **extra: Any) -> JSONResponse:
-    """Return a problem+json response with a bilingual-aware title."""
+def lang_of(accept_language: str) -> str:
+    """Return "en" when an Accept-Language value asks for English first, else "id"."""
+    return "en" if accept_language.strip().lower().startswith("en") else "id"
+
+
+def problem_body(status: int, detail: str, lang: str, code: str, **extra: Any) -> dict[str, Any]:
+    """Return a problem document (RFC 9457) with its title in `lang`."""
     title_id, title_en = TITLES.get(status, ("Kesalahan", "Error"))
-    body = {
+    return {
         "type": f"urn:kendali:problem:{code}",
         "title": title_en if lang == "en" else title_id,
         "status": status,
@@ -67,6 +73,11 @@ def problem(status: int, detail: str, lang: str, code: str, **extra: Any) -> JSO
         "code": code,
         **extra,
     }
+
+
+def problem(status: int, detail: str, lang: str, code: str, **extra: Any) -> JSONResponse:
+    """Return a problem+json response with a bilingual-aware title."""
+    body = problem_body(status, detail, lang, code, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

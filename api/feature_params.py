@@ -5,9 +5,11 @@ collection: a stored layer's `at` and equality filters, a query layer's declared
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 
@@ -152,6 +154,31 @@ def own_values(request: Request, shared: frozenset[str]) -> dict[str, str]:
     """Return the query parameters that are not shared ones: the collection's own."""
     no_repeats(request)
     return {k: v for k, v in request.query_params.items() if k not in shared}
+
+
+def params_request(request: Request, params: Sequence[tuple[str, str]]) -> Request:
+    """Return a request like `request` but with these query parameters (the parsers read only them)."""
+    scope = dict(request.scope, query_string=urlencode(list(params)).encode())
+    return Request(scope)
+
+
+def _url_form(value: Any) -> str:
+    """Return a JSON body value as it would be written in a URL: text, numbers, comma lists, or JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return ",".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def body_params(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the parameters of a JSON body in their URL form, so both are read by one parser.
+
+    A geometry may be a GeoJSON object, a list may be an array, a null is the same as leaving it out.
+    """
+    return [(str(k), _url_form(v)) for k, v in body.items() if v is not None]
 
 
 def _cursor(value: str | None) -> tuple[int | None, int | None]:

@@ -1,5 +1,5 @@
 """Limits every request meets before a route reads it, as ASGI middleware, answered with problem bodies:
-body size (413), and NUL characters, which PostgreSQL cannot store in text (400)."""
+body size (413), URL length (414), and NUL characters, which PostgreSQL cannot store in text (400)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem, request_lang
+
+# Below the HTTP parser's own ceiling (65,535 bytes), so that every long URL gets this clear answer.
+MAX_URL_BYTES = 60 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -75,7 +78,8 @@ def _nul_in_head(scope: Scope) -> str | None:
 
 
 class TextGuard:
-    """Refuse a NUL character in the path, a query value, a header or a JSON body (400, not a 500)."""
+    """Refuse a URL past MAX_URL_BYTES (414), and a NUL character in the path, a query value, a header
+    or a JSON body (400, not a 500)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,6 +88,9 @@ class TextGuard:
         """Pass the request on unless it carries a NUL character somewhere PostgreSQL would get it."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) > MAX_URL_BYTES:
+            await _refuse_url(scope, send)
             return
         where = _nul_in_head(scope)
         if where is not None:
@@ -129,6 +136,24 @@ async def _refuse_nul(scope: Scope, send: Send, where: str) -> None:
         else f"{where}: teks tidak boleh memuat karakter NUL (U+0000)"
     )
     await problem(400, detail, lang, "nul_character", parameter=where)(scope, _no_body, send)
+
+
+def url_too_long(lang: str) -> str:
+    """Return why a long URL is refused, and the way in for what it carried."""
+    if lang == "en":
+        return (
+            f"the URL is longer than {MAX_URL_BYTES} bytes; send a query layer's parameters as a JSON body "
+            "with POST"
+        )
+    return (
+        f"alamat lebih dari {MAX_URL_BYTES} bita; kirim parameter lapisan kueri sebagai isi JSON dengan POST"
+    )
+
+
+async def _refuse_url(scope: Scope, send: Send) -> None:
+    lang = request_lang(Request(scope))
+    response = problem(414, url_too_long(lang), lang, "uri_too_long", limit=MAX_URL_BYTES)
+    await response(scope, _no_body, send)
 
 
 async def _refuse(scope: Scope, send: Send, max_bytes: int) -> None:

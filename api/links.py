@@ -36,11 +36,18 @@ def answers(
     return {200: {"description": "OK", "content": content}, **(more or {})}
 
 
+MAX_HEADER_HREF = 8 * 1024  # longer links stay in the body: HTTP clients cap a response's headers
+
+
 def link_header(links: Sequence[Mapping[str, Any]]) -> str:
     """Return links as an HTTP `Link` header (RFC 8288), for clients that read headers, not bodies."""
     # rel is written bare (an OGC relation URI included): header-driven OGC clients compare it as is,
     # and no title: they split the header on ',', ';' and '=' without quoting rules.
-    return ", ".join(f'<{item["href"]}>; rel={item["rel"]}; type="{item["type"]}"' for item in links)
+    return ", ".join(
+        f'<{item["href"]}>; rel={item["rel"]}; type="{item["type"]}"'
+        for item in links
+        if len(item["href"]) <= MAX_HEADER_HREF
+    )
 
 
 def with_query(request: Request, path: str, **changes: str | None) -> str:

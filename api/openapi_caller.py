@@ -39,7 +39,7 @@ def _schema_3_0(prop: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _query_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
-    described = describe_params(spec.params, "en")
+    described = describe_params(spec.params, "en", spec.withheld)
     required = set(described.get("required", ()))
     return [
         {
@@ -53,8 +53,23 @@ def _query_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     ]
 
 
+def _body_schema(parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the JSON body a query layer also takes: the same parameters, where a geometry or a CQL2
+    JSON filter may be an object and a list an array."""
+    props: dict[str, Any] = {}
+    for param in parameters:
+        schema = dict(param["schema"])
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema = {"oneOf": [schema, {"type": "object"}, {"type": "array"}]}
+        props[param["name"]] = {**schema, "description": param.get("description", "")}
+    required = sorted(p["name"] for p in parameters if p.get("required"))
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    return out | ({"required": required} if required else {})
+
+
 def _query_items_path(templated: Mapping[str, Any], spec: QuerySpec) -> dict[str, Any]:
-    """Return the items path of one query layer: the shared parameters and its own, described."""
+    """Return the items path of one query layer: the shared parameters and its own, described, in the
+    URL (GET) or as a JSON body (POST, for areas too large for a URL)."""
     operation = copy.deepcopy(dict(templated["get"]))
     shared = names_for(ITEMS, CollectionKind.QUERY)
     kept = [p for p in operation.get("parameters", []) if p["in"] == "query" and p["name"] in shared]
@@ -62,7 +77,18 @@ def _query_items_path(templated: Mapping[str, Any], spec: QuerySpec) -> dict[str
     operation["operationId"] = f"items_of_{spec.id}"
     operation["summary"] = f"{spec.title.en} (query layer)"
     operation["description"] = spec.description.en
-    return {"get": operation}
+    asked = copy.deepcopy(operation)
+    asked["operationId"] = f"items_of_{spec.id}_by_body"
+    asked["summary"] = f"{spec.title.en} (query layer, parameters as a JSON body)"
+    asked["parameters"] = [p for p in operation["parameters"] if p["in"] != "query"]
+    body = _body_schema([p for p in operation["parameters"] if p["in"] == "query"])
+    asked["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    asked["responses"] = {
+        **asked.get("responses", {}),
+        "413": {"description": "The body is too large (problem+json)"},
+        "415": {"description": "The body is not JSON (problem+json)"},
+    }
+    return {"get": operation, "post": asked}
 
 
 def _set_enums(paths: dict[str, Any], ids: list[str]) -> None:

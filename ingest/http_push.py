@@ -110,7 +110,9 @@ def push_status(conn: Connection, principal: Principal, raw: bytes) -> PushSumma
         write_and_evaluate(conn, principal, [r for _, r in good]) if good else []
     )
     for (index, _), result in zip(good, results, strict=True):
-        verdicts[index] = Verdict(index, result.outcome, result.asset_id, reason_en=result.reason)
+        verdicts[index] = Verdict(
+            index, result.outcome, result.asset_id, reason_en=result.reason, reason_id=result.reason_id
+        )
     return PushSummary([verdicts[i] for i in range(len(items))])
 
 

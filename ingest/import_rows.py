@@ -14,7 +14,8 @@ from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
 from geo.digits import whole_number
-from geo.validation import GeometryError, check_geometry
+from geo.kinds import GeometryKind
+from geo.validation import MAX_VERTICES, GeometryError, check_geometry
 from ingest.import_formats import Format, ImportFileError, RawTable
 from layers.catalog.spec import LayerSpec
 from layers.editing.upsert import Candidate, Rejection
@@ -24,6 +25,17 @@ LAT_NAMES: Final = ("lat", "latitude", "y")
 LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x")
 WKT_NAMES: Final = ("wkt", "geometry", "geom", "the_geom")
 SHAPEFILE_FIELD_CHARS: Final = 10
+# GEOS type ids (shapely.get_type_id) and their GeoJSON names.
+_GEOS_TYPES: Final = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 # A row's geometry, or why it has none (English, Indonesian), or None when the file gave none.
 Cell: TypeAlias = BaseGeometry | tuple[str, str] | None
@@ -154,7 +166,10 @@ def csv_geometry(record: dict[str, object], cols: Columns) -> BaseGeometry | tup
 
 
 def to_wgs84(geoms: list[Cell], source: CRS) -> list[Cell]:
-    """Return the geometries reprojected from `source` to EPSG:4326 lon/lat (reasons and None stay)."""
+    """Return the geometries reprojected from `source` to EPSG:4326 lon/lat (reasons and None stay).
+
+    Every coordinate of every geometry goes through PROJ in one call.
+    """
     if source.equals(WGS84, ignore_axis_order=True):
         return geoms
     transformer = Transformer.from_crs(source, WGS84, always_xy=True)
@@ -163,7 +178,48 @@ def to_wgs84(geoms: list[Cell], source: CRS) -> list[Cell]:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return [shapely.transform(g, move) if isinstance(g, BaseGeometry) else g for g in geoms]
+    at = [i for i, g in enumerate(geoms) if isinstance(g, BaseGeometry)]
+    if not at:
+        return geoms
+    moved = shapely.transform(np.array([geoms[i] for i in at], dtype=object), move)
+    result = list(geoms)
+    for i, geom in zip(at, moved, strict=True):
+        result[i] = geom
+    return result
+
+
+def _passes(geoms: np.ndarray, kind: GeometryKind) -> np.ndarray:
+    """Return, per geometry, whether every check of check_geometry surely passes (computed in bulk).
+
+    A geometry that fails here goes through check_geometry itself, which names the reason; 3D ones too.
+    """
+    accepted = [t for t, name in enumerate(_GEOS_TYPES) if kind.accepts(name)]
+    ok = np.isin(shapely.get_type_id(geoms), accepted)
+    ok &= ~shapely.is_empty(geoms) & ~shapely.has_z(geoms)
+    ok &= shapely.get_num_coordinates(geoms) <= MAX_VERTICES
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1) | (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    ok &= np.bincount(index[bad], minlength=len(geoms)) == 0
+    ok[ok] = shapely.is_valid(geoms[ok])
+    return ok
+
+
+def checked(cells: list[Cell], kind: GeometryKind) -> list[Cell]:
+    """Return each geometry as check_geometry returns it, or the (English, Indonesian) reason it fails."""
+    at = [i for i, g in enumerate(cells) if isinstance(g, BaseGeometry)]
+    result = list(cells)
+    if not at:
+        return result
+    geoms = np.array([cells[i] for i in at], dtype=object)
+    ok = _passes(geoms, kind)
+    for i, geom, fine in zip(at, geoms, ok, strict=True):
+        if fine:
+            continue
+        try:
+            result[i] = check_geometry(geom, expected=kind)
+        except GeometryError as exc:
+            result[i] = (exc.reason, exc.reason_id)
+    return result
 
 
 def external_id_text(value: object) -> str | None:
@@ -181,22 +237,18 @@ def candidates(
     """Return the rows that can be written and the rows refused for their geometry."""
     good: list[Candidate] = []
     bad: list[Rejection] = []
-    for index, (record, geom) in enumerate(zip(table.records, geoms, strict=True), start=1):
-        values = {cols.fields[c]: v for c, v in record.items() if c in cols.fields and v is not None}
+    fields = cols.fields
+    cells = checked(geoms, layer.geometry)
+    for index, (record, geom) in enumerate(zip(table.records, cells, strict=True), start=1):
+        values = {fields[c]: v for c, v in record.items() if v is not None and c in fields}
         external_id = external_id_text(values.pop("external_id", None))
         name = values.pop("name", None)
         if isinstance(geom, tuple):
             bad.append(_reject(index, external_id, *geom))
-            continue
-        if geom is None:
+        elif geom is None:
             bad.append(
                 _reject(index, external_id, "the row has no geometry", "baris tidak memiliki geometri")
             )
-            continue
-        try:
-            checked = check_geometry(geom, expected=layer.geometry)
-        except GeometryError as exc:
-            bad.append(_reject(index, external_id, exc.reason, exc.reason_id))
-            continue
-        good.append(Candidate(index, external_id, name, values, checked))
+        else:
+            good.append(Candidate(index, external_id, name, values, geom))
     return good, bad

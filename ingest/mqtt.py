@@ -26,9 +26,10 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ingest.mqtt_messages import Unreadable, read_message
+from ingest.mqtt_messages import OUTSIDE_TOPIC_SCOPE, Unreadable, read_message, topic_allowed
 from ingest.settings import IngestSettings, MqttSettings
 from layers.access.auth import authenticate_key
+from layers.access.policy import Principal
 from layers.alerts.evaluate import write_and_evaluate
 from layers.db import create_db_engine, translate
 from layers.errors import DatabaseUnavailable, InvalidInput, QueryTimeout, Unauthorized
@@ -73,12 +74,17 @@ def _key_rejected() -> Unauthorized:
     )
 
 
-def store_batch(engine: Engine, api_key: str, batch: list[Delivery], mqtt: MqttSettings) -> BatchCounts:
-    """Store a batch in one transaction: reports through the write path, the rest as dead letters."""
+def _read_batch(
+    principal: Principal, batch: list[Delivery], mqtt: MqttSettings
+) -> tuple[list[StatusReport], list[Delivery], list[DeadLetter]]:
+    """Read each message: the reports with their deliveries, and dead letters for the rest."""
     reports: list[StatusReport] = []
     owners: list[Delivery] = []
     dead: list[DeadLetter] = []
     for delivery in batch:
+        if not topic_allowed(delivery.topic, principal.topic_scope):
+            dead.append(DeadLetter("mqtt", delivery.topic, delivery.payload, OUTSIDE_TOPIC_SCOPE))
+            continue
         read = read_message(
             delivery.topic, delivery.payload, prefix=mqtt.topic_prefix, max_bytes=mqtt.max_payload_bytes
         )
@@ -87,10 +93,19 @@ def store_batch(engine: Engine, api_key: str, batch: list[Delivery], mqtt: MqttS
         else:
             reports.append(read)
             owners.append(delivery)
+    return reports, owners, dead
+
+
+def store_batch(engine: Engine, api_key: str, batch: list[Delivery], mqtt: MqttSettings) -> BatchCounts:
+    """Store a batch in one transaction: reports through the write path, the rest as dead letters.
+
+    The key's topic scope is checked here, its layer and asset scope by the write path.
+    """
     with engine.begin() as conn:
         principal = authenticate_key(conn, api_key)
         if principal is None:
             raise _key_rejected()
+        reports, owners, dead = _read_batch(principal, batch, mqtt)
         results = write_and_evaluate(conn, principal, reports) if reports else []
         for result, delivery in zip(results, owners, strict=True):
             if result.outcome == "rejected":

@@ -7,7 +7,10 @@ layers.live.report_input, the one reader of reports, with its limits.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from paho.mqtt.client import topic_matches_sub
 
 from layers.catalog import LAYERS
 from layers.live.report_input import BadReport, read_report
@@ -56,6 +59,14 @@ def read_message(topic: str, raw: bytes, *, prefix: str, max_bytes: int) -> Stat
         return payload
     read = read_report(payload, source=SOURCE, target=target)
     return Unreadable(read.en) if isinstance(read, BadReport) else read
+
+
+OUTSIDE_TOPIC_SCOPE = "topic is not one of the topic filters the ingest key may receive on (its topic scope)"
+
+
+def topic_allowed(topic: str, filters: Sequence[str] | None) -> bool:
+    """Return whether a message's topic matches one of a key's MQTT topic filters (None: any topic)."""
+    return filters is None or any(topic_matches_sub(f, topic) for f in filters)
 
 
 def topic_for(prefix: str, layer_id: str, external_id: str) -> str:

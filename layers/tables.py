@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData(
     naming_convention={
@@ -204,10 +204,39 @@ api_keys = Table(
     Column("agency", Text, ForeignKey("agencies.code")),
     Column("roles", ARRAY(Text), nullable=False),
     Column("layer_scope", ARRAY(Text)),
+    Column("asset_scope", ARRAY(Text)),  # external ids or patterns the key may report for; NULL: any
+    Column("topic_scope", ARRAY(Text)),  # MQTT topic filters the key's messages may arrive on; NULL: any
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("layer_id", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default=text("'queued'")),
+    Column("dry_run", Boolean, nullable=False),
+    Column("options", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("rows_total", Integer),
+    Column("rows_done", Integer, nullable=False, server_default=text("0")),
+    Column("report", JSONB),
+    Column("error", JSONB),
+    Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('queued', 'running', 'done', 'refused', 'failed', 'cancelled')", name="state"),
+    Index("ix_import_jobs_actor_created", "actor", text("created_at DESC")),
+    Index(
+        "ix_import_jobs_active",
+        "heartbeat_at",
+        postgresql_where=text("state IN ('queued', 'running')"),
+    ),
 )
 
 audit_log = Table(

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.cli import cluster, ingest_commands
+from api.http_protocol import ProblemHttpProtocol
 from api.settings import ApiSettings
 from basemaps.demo_rasters import write_demo_rasters
 from ingest.settings import IngestSettings
@@ -141,7 +142,12 @@ def serve(
     listen_port = port or settings.port
     _say(f"kendali is serving on http://{listen_host}:{listen_port}/")
     uvicorn.run(
-        create_app(settings), host=listen_host, port=listen_port, log_level="info", proxy_headers=False
+        create_app(settings),
+        host=listen_host,
+        port=listen_port,
+        log_level="info",
+        proxy_headers=False,
+        http=ProblemHttpProtocol,
     )
 
 
@@ -258,18 +264,63 @@ def user_add(
     _say(f"user {username} created (id {user_id})")
 
 
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
 @key_app.command("create")
 def key_create(
     name: str,
     role: Annotated[list[str], typer.Option("--role", help="Role such as dlhp-operator; repeat for more.")],
     layer: Annotated[list[str] | None, typer.Option("--layer", help="Limit the key to these layers.")] = None,
+    asset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--asset",
+            help="Report only for this external id or [layer:]pattern (* any run, ? one character); repeat.",
+        ),
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic", help="Take MQTT messages only on this topic filter (+ and # allowed); repeat."
+        ),
+    ] = None,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
     url = database_url(DatabaseSettings())
     with _engine(url).begin() as conn:
-        new = auth.create_key(conn, name, role, layer or None)
+        new = auth.create_key(
+            conn,
+            name,
+            role,
+            layer or None,
+            asset_scope=asset or None,
+            topic_scope=topic or None,
+            actor=_actor(),
+        )
     _say(new.secret)
     typer.echo(f"key {new.prefix} created; store it now, it cannot be shown again", err=True)
+
+
+def _listed(values: list[str] | None) -> str:
+    return "*" if values is None else ",".join(values)
+
+
+@key_app.command("list")
+def key_list() -> None:
+    """List API keys, newest first (prefix, name, roles, scopes, times); secrets are never shown."""
+    url = database_url(DatabaseSettings())
+    with _engine(url).connect() as conn:
+        keys = auth.list_keys(conn)
+    _say("prefix\tname\troles\tlayers\tassets\ttopics\tcreated\tlast_used\trevoked")
+    for k in keys:
+        times = [
+            t.isoformat(timespec="seconds") if t else "-"
+            for t in (k.created_at, k.last_used_at, k.revoked_at)
+        ]
+        scopes = [_listed(k.layers), _listed(k.assets), _listed(k.topics)]
+        _say("\t".join([k.prefix, k.name, ",".join(k.roles), *scopes, *times]))
 
 
 @key_app.command("revoke")
@@ -277,7 +328,7 @@ def key_revoke(prefix: str) -> None:
     """Revoke an API key by its prefix (the part after `kdl_`)."""
     url = database_url(DatabaseSettings())
     with _engine(url).begin() as conn:
-        revoked = auth.revoke_key(conn, prefix)
+        revoked = auth.revoke_key(conn, prefix, actor=_actor())
     _say("revoked" if revoked else "no such active key")
 
 

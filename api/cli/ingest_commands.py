@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from ingest.importer import ImportOptions, ImportSettings, import_path
+from ingest.importer import Control, ImportOptions, ImportSettings, import_path
 from ingest.poller_config import PollerConfigError, PollerSettings
 from ingest.pollers import run_pollers
 from layers.access.policy import principal_for
@@ -52,19 +61,23 @@ def import_file(
     engine = create_db_engine(DatabaseSettings(url=_database_url()))
     options = ImportOptions(dry_run, skip_invalid, crs, id_column, name_column, source_layer)
     actor = principal_for(f"cli:{getpass.getuser()}", ["admin"], kind="user")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     try:
-        with Progress(*columns, transient=True) as bar, engine.begin() as conn:
-            task = bar.add_task(f"{layer}", total=None)
-            report = import_path(
-                conn,
-                actor,
-                layer,
-                file,
-                options,
-                ImportSettings(),
-                lambda done, total: bar.update(task, completed=done, total=total),
-            )
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar, engine.begin() as conn:
+            task = bar.add_task(f"{layer}: {_reading(lang)}", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, description=f"{layer}: {_rows(lang)}", completed=done, total=total)
+
+            control = Control(progress=advance)
+            report = import_path(conn, actor, layer, file, options, ImportSettings(), control)
     finally:
         engine.dispose()
     for rejection in report.rejections:
@@ -74,6 +87,14 @@ def import_file(
     typer.echo(report.summary(lang))
     if report.rejections and not report.committed:
         raise typer.Exit(1)
+
+
+def _reading(lang: str) -> str:
+    return "reading the file" if lang == "en" else "membaca berkas"
+
+
+def _rows(lang: str) -> str:
+    return "rows" if lang == "en" else "baris"
 
 
 def poll(

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import CollectionDep, LangDep, PrincipalDep, SessionDep
 from api.errors import request_lang
 from api.links import base_url
 from api.params import content_crs_param
+from api.routes.items import query_answer
 from geo.digits import whole_number
 from layers.catalog.spec import LayerSpec
+from layers.collections import CollectionKind
 from layers.editing import edits as editing
 from layers.errors import InvalidInput
 from layers.json_input import nesting_exceeds, too_deep
@@ -125,11 +127,25 @@ def _written(written: editing.Written, status: int, **headers: str) -> JSONRespo
     return JSONResponse(body, status_code=status, headers={"ETag": f'"{written.version}"', **headers})
 
 
-@router.post(ITEMS, status_code=201, summary="Create a feature", openapi_extra=_OBJECT_BODY)
-def create_item(
-    request: Request, layer: EditableLayerDep, body: JsonBodyDep, session: SessionDep, principal: PrincipalDep
-) -> JSONResponse:
-    """Create a feature from a GeoJSON Feature; Location names it and ETag carries its version."""
+@router.post(
+    ITEMS,
+    status_code=201,
+    summary="Create a feature (stored layers), or ask a query layer with its parameters as a JSON body",
+    openapi_extra=_OBJECT_BODY,
+)
+def post_items(
+    request: Request,
+    collection: CollectionDep,
+    body: JsonBodyDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    lang: LangDep,
+) -> Response:
+    """Create a feature from a GeoJSON Feature (Location names it, ETag carries its version); a query
+    layer has nothing to create, so a POST to it asks it, for areas too large for a URL."""
+    if collection.info.kind is CollectionKind.QUERY:
+        return query_answer(request, collection, body, session, lang)
+    layer = editing.editable_layer(principal, collection.info.id)
     written = editing.create_feature(session.connection(), layer, principal, body)
     session.commit()
     location = f"{base_url(request)}/collections/{layer.id}/items/{written.id}"

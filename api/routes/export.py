@@ -23,6 +23,7 @@ from api.feature_params import (
     names_for,
     openapi_parameters,
     own_values,
+    params_request,
 )
 from api.links import answers, base_url
 from api.params import bad
@@ -50,12 +51,6 @@ router = APIRouter(tags=["Export"])
 COLLECTIONS = Param(
     "collections", "Comma-separated collection ids.", {"type": "string", "minLength": 1, "maxLength": 3_400}
 )
-
-
-def params_request(request: Request, params: Sequence[tuple[str, str]]) -> Request:
-    """Return a request like `request` but with these query parameters (items parsing reads only them)."""
-    scope = dict(request.scope, query_string=urlencode(list(params)).encode())
-    return Request(scope)
 
 
 def export_paging(request: Request, limit: int, offset: int) -> Paging:

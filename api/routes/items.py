@@ -9,13 +9,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.deps import DescribedDep, ItemsDep, LangDep
-from api.feature_params import DESCRIBE, ITEMS, feature_query, openapi_parameters
+from api.feature_params import (
+    DESCRIBE,
+    ITEMS,
+    body_params,
+    feature_query,
+    names_for,
+    openapi_parameters,
+    own_values,
+    params_request,
+)
 from api.html import html_document
 from api.links import GEOJSON, HTML, JSON, answers, base_url, link, link_header, wants_html, with_query
 from geo.digits import signed_whole_number
-from layers.collections import Bound
+from layers.collections import Bound, Collection
 from layers.errors import FeatureNotFound, LayerNotFound
 from layers.features.pages import FeatureQuery, Page
 
@@ -29,24 +39,47 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def paging_links(
-    request: Request, path: str, q: FeatureQuery, returned: int, first: Any, last: Any, matched: int
-) -> list[dict[str, Any]]:
-    """Return next/prev links: keyset cursors in the default order, offsets with sortby."""
-    out = []
+Changes = dict[str, str | None]
+
+
+def paging_changes(
+    q: FeatureQuery, returned: int, first: Any, last: Any, matched: int
+) -> list[tuple[str, Changes]]:
+    """Return the next/prev pages as changes to the request: keyset cursors, or offsets with sortby."""
+    out: list[tuple[str, Changes]] = []
     if q.sortby or q.offset:
         if q.offset + returned < matched:
-            out.append(link(with_query(request, path, offset=str(q.offset + returned)), "next", GEOJSON))
+            out.append(("next", {"offset": str(q.offset + returned)}))
         if q.offset > 0:
-            out.append(
-                link(with_query(request, path, offset=str(max(0, q.offset - q.limit))), "prev", GEOJSON)
-            )
+            out.append(("prev", {"offset": str(max(0, q.offset - q.limit))}))
         return out
     if returned == q.limit and last is not None:
-        out.append(link(with_query(request, path, cursor=f"n{last}"), "next", GEOJSON))
+        out.append(("next", {"cursor": f"n{last}"}))
     if (q.after_id is not None or q.before_id is not None) and first is not None:
-        out.append(link(with_query(request, path, cursor=f"p{first}"), "prev", GEOJSON))
+        out.append(("prev", {"cursor": f"p{first}"}))
     return out
+
+
+def _changed(body: Mapping[str, Any], changes: Changes) -> dict[str, Any]:
+    kept = {k: v for k, v in body.items() if k not in changes}
+    return kept | {k: v for k, v in changes.items() if v is not None}
+
+
+def page_links(
+    request: Request, path: str, body: Mapping[str, Any] | None, pages: list[tuple[str, Changes]]
+) -> list[dict[str, Any]]:
+    """Return the self and paging links: URLs for a GET, the same URL with a changed body for a POST."""
+    if body is None:
+        return [
+            link(with_query(request, path), "self", GEOJSON),
+            link(with_query(request, path, f="html"), "alternate", HTML),
+            *(link(with_query(request, path, **changes), rel, GEOJSON) for rel, changes in pages),
+        ]
+    href = f"{base_url(request)}{path}"
+    return [
+        link(href, rel, GEOJSON, method="POST", body=_changed(body, changes))
+        for rel, changes in [("self", {}), *pages]
+    ]
 
 
 def page_response(
@@ -58,21 +91,22 @@ def page_response(
     matched: int,
     crs_uri: str,
     extra: Mapping[str, Any],
+    body: Mapping[str, Any] | None = None,
 ) -> Response:
-    """Return a page as a GeoJSON FeatureCollection (or HTML), with its links in the body and in `Link`."""
+    """Return a page as a GeoJSON FeatureCollection (or HTML), with its links in the body and in `Link`.
+
+    A page asked for by POST links to its neighbours by POST with a changed body, and its Link header
+    names only the links a URL can carry.
+    """
     collection_id = bound.info.id
     path = f"/collections/{collection_id}/items"
-    links = [
-        link(with_query(request, path), "self", GEOJSON),
-        link(with_query(request, path, f="html"), "alternate", HTML),
+    pages = paging_changes(q, page.returned, page.first_id, page.last_id, matched)
+    described = [
         link(f"{base_url(request)}/collections/{collection_id}", "collection", JSON),
-        link(
-            f"{base_url(request)}/collections/{collection_id}/queryables",
-            REL_QUERYABLES,
-            "application/schema+json",
-        ),
-        *paging_links(request, path, q, page.returned, page.first_id, page.last_id, matched),
+        link(f"{base_url(request)}/collections/{collection_id}/queryables", REL_QUERYABLES, SCHEMA_JSON),
     ]
+    paged = page_links(request, path, body, pages)
+    links = [*paged[:1], *described, *paged[1:]] if body is not None else [*paged[:2], *described, *paged[2:]]
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
@@ -84,9 +118,23 @@ def page_response(
     if wants_html(request):
         rows = [{"id": f["id"], **f["properties"]} for f in json.loads(page.features_json)]
         return html_document(bound.info.title.pick(lang), head, lang, rows)
-    body = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features_json + "}"
-    headers = {"Content-Crs": f"<{crs_uri}>", "Link": link_header(links)}
-    return Response(body, media_type=GEOJSON, headers=headers)
+    text = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features_json + "}"
+    in_header = described if body is not None else links
+    headers = {"Content-Crs": f"<{crs_uri}>", "Link": link_header(in_header)}
+    return Response(text, media_type=GEOJSON, headers=headers)
+
+
+def query_answer(
+    request: Request, collection: Collection, body: Mapping[str, Any], session: Session, lang: str
+) -> Response:
+    """Answer a query layer asked with a JSON body: the same parameters, parser and limits as its URL."""
+    view = params_request(request, body_params(body))
+    values = own_values(view, names_for(ITEMS, collection.info.kind))
+    bound = collection.bind(session, values, datetime.now(UTC))
+    q, crs_uri = feature_query(view, bound)
+    page, matched = bound.page(q)
+    members = bound.page_members(q, lang)
+    return page_response(view, bound, lang, q, page, matched, crs_uri, members, body=body)
 
 
 @router.get(

@@ -8,19 +8,23 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, func, insert, select, update
 
+from layers.access.key_scope import checked_asset_scope, checked_topic_scope, printable
 from layers.access.policy import Principal, principal_for
 from layers.access.roles import InvalidRole, parse_role
 from layers.catalog import LAYERS
 from layers.errors import InvalidInput
-from layers.tables import api_keys, users
+from layers.tables import api_keys, audit_log, users
 
 KEY_PREFIX = "kdl"
 LAST_USED_EVERY = timedelta(minutes=5)
+MAX_LISTED_KEYS = 1000
+MAX_KEY_NAME_CHARS = 100
 _hasher = PasswordHasher()
 
 
@@ -91,15 +95,39 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _audit(conn: Connection, actor: str, action: str, prefix: str, after: dict[str, Any] | None) -> None:
+    conn.execute(
+        insert(audit_log).values(actor=actor, action=action, target="api_key", target_id=prefix, after=after)
+    )
+
+
 def create_key(
-    conn: Connection, name: str, roles: Iterable[str], layer_scope: Iterable[str] | None = None
+    conn: Connection,
+    name: str,
+    roles: Iterable[str],
+    layer_scope: Iterable[str] | None = None,
+    *,
+    asset_scope: Iterable[str] | None = None,
+    topic_scope: Iterable[str] | None = None,
+    actor: str = "system",
 ) -> NewKey:
-    """Create an API key for devices or scripts; only its SHA-256 digest is stored."""
+    """Create an API key for devices or scripts, audited; only its SHA-256 digest is stored.
+
+    `asset_scope` binds a device key to its own assets (see layers.access.policy.in_asset_scope),
+    `topic_scope` to the MQTT topic filters its messages may arrive on.
+    """
+    if not 1 <= len(name) <= MAX_KEY_NAME_CHARS or not printable(name):
+        raise InvalidInput(
+            f"a key name is 1 to {MAX_KEY_NAME_CHARS} printable characters",
+            f"nama kunci berisi 1 sampai {MAX_KEY_NAME_CHARS} karakter cetak",
+        )
     checked = _checked_roles(roles)
     scope = None if layer_scope is None else sorted(set(layer_scope))
     unknown = [layer for layer in scope or [] if layer not in LAYERS]
     if unknown:
         raise InvalidInput(f"unknown layers in scope: {unknown}", f"lapisan tidak dikenal: {unknown}")
+    assets = checked_asset_scope(asset_scope, scope)
+    topics = checked_topic_scope(topic_scope)
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key_id = conn.execute(
@@ -111,9 +139,13 @@ def create_key(
             agency=_single_agency(checked),
             roles=checked,
             layer_scope=scope,
+            asset_scope=assets,
+            topic_scope=topics,
         )
         .returning(api_keys.c.id)
     ).scalar_one()
+    described = {"name": name, "roles": checked, "layers": scope, "assets": assets, "topics": topics}
+    _audit(conn, actor, "create", prefix, described)
     return NewKey(id=int(key_id), prefix=prefix, secret=secret)
 
 
@@ -129,6 +161,8 @@ def authenticate_key(conn: Connection, secret: str) -> Principal | None:
             api_keys.c.name,
             api_keys.c.roles,
             api_keys.c.layer_scope,
+            api_keys.c.asset_scope,
+            api_keys.c.topic_scope,
             api_keys.c.last_used_at,
         ).where(api_keys.c.prefix == parts[1], api_keys.c.revoked_at.is_(None))
     ).one_or_none()
@@ -137,14 +171,105 @@ def authenticate_key(conn: Connection, secret: str) -> Principal | None:
     # Every tile and page request authenticates; recording use every few minutes keeps that a read.
     if row.last_used_at is None or row.last_used_at < datetime.now(UTC) - LAST_USED_EVERY:
         conn.execute(update(api_keys).where(api_keys.c.id == row.id).values(last_used_at=func.now()))
-    return principal_for(f"key:{row.name}", row.roles, kind="key", scope=row.layer_scope)
+    return principal_for(
+        f"key:{row.name}",
+        row.roles,
+        kind="key",
+        scope=row.layer_scope,
+        assets=row.asset_scope,
+        topics=row.topic_scope,
+    )
 
 
-def revoke_key(conn: Connection, prefix: str) -> bool:
-    """Revoke a key by its prefix; return whether one was revoked."""
+def revoke_key(conn: Connection, prefix: str, *, actor: str = "system") -> bool:
+    """Revoke a key by its prefix, audited; return whether one was revoked."""
     result = conn.execute(
         update(api_keys)
         .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    _audit(conn, actor, "revoke", prefix, None)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What an administrator may know of a key: never its secret or hash."""
+
+    prefix: str
+    name: str
+    agency: str | None
+    roles: list[str]
+    layers: list[str] | None
+    assets: list[str] | None
+    topics: list[str] | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the key as the admin API shows it (times in ISO 8601)."""
+
+        def iso(at: datetime | None) -> str | None:
+            return None if at is None else at.isoformat()
+
+        return {
+            "prefix": self.prefix,
+            "name": self.name,
+            "agency": self.agency,
+            "roles": self.roles,
+            "layers": self.layers,
+            "assets": self.assets,
+            "topics": self.topics,
+            "created_at": iso(self.created_at),
+            "last_used_at": iso(self.last_used_at),
+            "revoked_at": iso(self.revoked_at),
+        }
+
+
+_KEY_COLUMNS = (
+    api_keys.c.prefix,
+    api_keys.c.name,
+    api_keys.c.agency,
+    api_keys.c.roles,
+    api_keys.c.layer_scope,
+    api_keys.c.asset_scope,
+    api_keys.c.topic_scope,
+    api_keys.c.created_at,
+    api_keys.c.last_used_at,
+    api_keys.c.revoked_at,
+)
+
+
+def _info(row: Any) -> KeyInfo:
+    return KeyInfo(
+        row.prefix,
+        row.name,
+        row.agency,
+        list(row.roles),
+        row.layer_scope,
+        row.asset_scope,
+        row.topic_scope,
+        row.created_at,
+        row.last_used_at,
+        row.revoked_at,
+    )
+
+
+def list_keys(conn: Connection, limit: int = MAX_LISTED_KEYS) -> list[KeyInfo]:
+    """Return the API keys that are not a user's, newest first, revoked ones included."""
+    stmt = (
+        select(*_KEY_COLUMNS)
+        .where(api_keys.c.user_id.is_(None))
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
+        .limit(min(limit, MAX_LISTED_KEYS))
+    )
+    return [_info(row) for row in conn.execute(stmt)]
+
+
+def key_info(conn: Connection, prefix: str) -> KeyInfo | None:
+    """Return what an administrator may know of one key, or None."""
+    row = conn.execute(select(*_KEY_COLUMNS).where(api_keys.c.prefix == prefix)).one_or_none()
+    return None if row is None else _info(row)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fnmatch import translate
+from functools import lru_cache
 from typing import Protocol, get_type_hints
 
 from layers.access.roles import PUBLIC, SYSTEM_ADMIN, parse_role, role_matches
 from layers.catalog import LAYERS
 from layers.catalog.spec import Access, LayerSpec, Visible
-from layers.errors import LayerNotFound
+from layers.errors import Forbidden, LayerNotFound, Unauthorized
 
 
 class Action(StrEnum):
@@ -30,6 +33,10 @@ class Principal:
     agency: str | None = None
     layer_scope: frozenset[str] | None = None  # an API key may be limited to some layers
     kind: str = "anonymous"  # anonymous | user | key
+    # A device key may report only for some assets (`[layer:]pattern`, see in_asset_scope) and receive
+    # MQTT messages only on some topic filters; None: no such limit.
+    asset_scope: tuple[str, ...] | None = None
+    topic_scope: tuple[str, ...] | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -51,7 +58,13 @@ ANONYMOUS = Principal(name="anonymous", roles=frozenset({PUBLIC}))
 
 
 def principal_for(
-    name: str, roles: Iterable[str], *, kind: str, scope: Iterable[str] | None = None
+    name: str,
+    roles: Iterable[str],
+    *,
+    kind: str,
+    scope: Iterable[str] | None = None,
+    assets: Iterable[str] | None = None,
+    topics: Iterable[str] | None = None,
 ) -> Principal:
     """Build a principal, deriving its agency from its roles (the first agency role wins)."""
     role_set = frozenset(roles)
@@ -62,7 +75,20 @@ def principal_for(
         agency=agencies[0] if agencies else None,
         layer_scope=None if scope is None else frozenset(scope),
         kind=kind,
+        asset_scope=None if assets is None else tuple(assets),
+        topic_scope=None if topics is None else tuple(topics),
     )
+
+
+def require_admin(principal: Principal, what_en: str, what_id: str) -> Principal:
+    """Return the caller if a system administrator; else raise Unauthorized (nobody) or Forbidden."""
+    if principal.is_anonymous:
+        raise Unauthorized(
+            f"sign in as an administrator to {what_en}", f"masuk sebagai admin untuk {what_id}"
+        )
+    if not principal.is_admin:
+        raise Forbidden(f"only administrators may {what_en}", f"hanya admin yang boleh {what_id}")
+    return principal
 
 
 class Guarded(Protocol):
@@ -113,6 +139,45 @@ def allows(principal: Principal, action: Action, layer: LayerSpec) -> bool:
     # Reporting status: a device key of the owning agency, or an editor.
     owner_roles = frozenset({f"{layer.owner}-operator", f"{layer.owner}-editor", f"{layer.owner}-admin"})
     return any(role_matches(r, owner_roles | layer.editors) for r in principal.roles)
+
+
+def split_asset_entry(entry: str) -> tuple[str | None, str]:
+    """Split an asset-scope entry into (layer id or None, pattern) at its first `:`."""
+    layer_id, colon, pattern = entry.partition(":")
+    return (layer_id, pattern) if colon else (None, entry)
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str) -> re.Pattern[str]:
+    # `[` is made literal, so that only `*` and `?` are wildcards; fnmatch's regex has no catastrophic
+    # backtracking (atomic groups), whatever the number of `*`.
+    return re.compile(translate(pattern.replace("[", "[[]")))
+
+
+def in_asset_scope(principal: Principal, layer_id: str, external_id: str) -> bool:
+    """Return whether a key's asset scope covers an asset; no scope covers every asset.
+
+    An entry is `pattern` (any layer the key may report for) or `layer:pattern` (that layer only); the
+    pattern matches the whole external id, case-sensitively, `*` standing for any run of characters and
+    `?` for one, every other character for itself. External ids holding `:` are written qualified.
+    """
+    if principal.asset_scope is None:
+        return True
+    for entry in principal.asset_scope:
+        layer, pattern = split_asset_entry(entry)
+        if layer in (None, layer_id) and _glob(pattern).match(external_id):
+            return True
+    return False
+
+
+def may_report_asset(principal: Principal, layer_id: str, external_id: str) -> bool:
+    """Return whether `principal` may report status for the asset `external_id` of `layer_id`."""
+    layer = LAYERS.get(layer_id)
+    return (
+        layer is not None
+        and allows(principal, Action.REPORT, layer)
+        and in_asset_scope(principal, layer_id, external_id)
+    )
 
 
 def readable_layers(principal: Principal) -> list[LayerSpec]:

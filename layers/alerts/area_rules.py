@@ -22,6 +22,7 @@ from layers.alerts.errors import AlertObjectNotFound
 from layers.alerts.rules import (
     PLACE_LAYERS,
     RULES,
+    SCOPE_LAYERS,
     AlertRule,
     Condition,
     Scope,
@@ -244,8 +245,13 @@ def active_rules(conn: Connection, layer_ids: Iterable[str] | None = None) -> li
 
 
 def _visible(principal: Principal, rule: AlertRule) -> bool:
-    layer = LAYERS.get(rule.layer_id)
-    return layer is not None and allows(principal, Action.READ, layer)
+    """A rule is seen by who may read its layer and the layer its scope is drawn from (its title names
+    that scope: a rule on response areas is not news to a caller who may not see them)."""
+    scope_layer = SCOPE_LAYERS.get(rule.scope.kind)
+    return all(
+        lid in LAYERS and allows(principal, Action.READ, LAYERS[lid])
+        for lid in (rule.layer_id, *([scope_layer] if scope_layer else []))
+    )
 
 
 def list_rules(conn: Connection, principal: Principal) -> list[AlertRule]:

@@ -87,6 +87,8 @@ class AlertRule:
 
 
 PLACE_LAYERS = {ScopeKind.DISTRICT: "districts", ScopeKind.VILLAGE: "villages"}
+# The layer a scope is drawn from, where it follows from the kind alone.
+SCOPE_LAYERS = {**PLACE_LAYERS, ScopeKind.ACTIVE_RESPONSE_AREAS: RESPONSE_AREAS}
 
 
 def check_rule(rule: AlertRule) -> None:

@@ -69,7 +69,7 @@ class QueryCollection:
         return {
             "kendali:styleAttribute": spec.style_attribute,
             "kendali:labels": {value: title.pick(lang) for value, title in spec.labels.items()},
-            "kendali:parameters": describe_params(spec.params, lang),
+            "kendali:parameters": describe_params(spec.params, lang, spec.withheld),
             "kendali:timeLimitSeconds": spec.time_limit_s,
         }
 
@@ -129,8 +129,11 @@ class BoundAnswer:
         return None
 
     def parameters(self) -> dict[str, Any]:
-        """Return the parameters the answer was computed with, as JSON values."""
-        return {name: _json_value(v) for name, v in self.answer.params.model_dump().items()}
+        """Return the parameters the answer was computed with, as JSON values; a default naming layers the
+        caller may not see was run without them, and is shown without them."""
+        withheld = self.collection.spec.withheld
+        out = {name: _json_value(v) for name, v in self.answer.params.model_dump().items()}
+        return {k: [x for x in v if x not in withheld] if isinstance(v, list) else v for k, v in out.items()}
 
     def page(self, q: FeatureQuery) -> tuple[Page, int]:
         """Return a page of the answer and how many of its features match, from one run."""

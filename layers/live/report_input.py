@@ -12,7 +12,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Final
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layers.json_input import nesting_exceeds
 from layers.live.status import StatusReport
@@ -20,11 +24,25 @@ from layers.live.status import StatusReport
 MAX_DETAILS_DEPTH: Final = 6
 MAX_DETAILS_BYTES: Final = 4_096
 MAX_ASSET_ID: Final = 2**63 - 1
-MAX_PAST: Final = timedelta(days=400)
-MAX_FUTURE: Final = timedelta(minutes=5)
 TEXT_LIMITS: Final = {"layer": 64, "external_id": 200, "status": 64, "source": 100, "observed_at": 64}
 PAYLOAD_FIELDS: Final = frozenset({"status", "value", "observed_at", "details"})
 FIELDS: Final = PAYLOAD_FIELDS | {"asset_id", "layer", "external_id", "source"}
+
+
+class ReportBounds(BaseSettings):
+    """How far from now a report's `observed_at` may lie (KENDALI_REPORT_*): devices' clocks drift, a
+    site with poorly synchronised clocks may allow more skew."""
+
+    model_config = SettingsConfigDict(env_prefix="KENDALI_REPORT_", env_file=".env", extra="ignore")
+
+    max_past_days: int = Field(400, ge=1, le=3_650)
+    max_future_s: int = Field(300, ge=0, le=86_400)
+
+
+@cache
+def report_bounds() -> ReportBounds:
+    """Return the bounds every ingest process reads once from its environment."""
+    return ReportBounds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +71,7 @@ def read_report(
     A transport that names the asset outside the item (an MQTT topic, a poller's layer) passes it as
     `target` (layer, external id) and also fixes the `source`; the item then holds PAYLOAD_FIELDS only.
     Otherwise the item names its asset and may name its own source (`source` is the default).
-    `observed_at` must lie within MAX_PAST before and MAX_FUTURE after `now` (default: the clock).
+    `observed_at` must lie within the ReportBounds of `now` (default: the clock).
     """
     try:
         return _read(item, source, target, now or datetime.now(UTC))
@@ -149,12 +167,14 @@ def _instant(value: object, now: datetime) -> datetime:
             "observed_at must be an RFC 3339 date-time with a time zone, e.g. 2025-01-31T08:00:00+09:00",
             "observed_at harus tanggal-waktu RFC 3339 dengan zona waktu, mis. 2025-01-31T08:00:00+09:00",
         )
-    if not now - MAX_PAST <= instant <= now + MAX_FUTURE:
+    bounds = report_bounds()
+    past, future = timedelta(days=bounds.max_past_days), timedelta(seconds=bounds.max_future_s)
+    if not now - past <= instant <= now + future:
         raise _Refused(
-            f"observed_at must lie within {MAX_PAST.days} days before and "
-            f"{MAX_FUTURE.seconds // 60} minutes after now",
-            f"observed_at harus dalam {MAX_PAST.days} hari sebelum dan "
-            f"{MAX_FUTURE.seconds // 60} menit sesudah saat ini",
+            f"observed_at must lie within {bounds.max_past_days} days before and "
+            f"{bounds.max_future_s} seconds after now",
+            f"observed_at harus dalam {bounds.max_past_days} hari sebelum dan "
+            f"{bounds.max_future_s} detik sesudah saat ini",
         )
     return instant.astimezone(UTC)
 

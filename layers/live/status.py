@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import BigInteger, DateTime, Float, Text
 
-from layers.access.policy import Action, Principal, allows
+from layers.access.policy import Action, Principal, allows, in_asset_scope
 from layers.catalog import LAYERS
 from layers.live.asset_events import asset_state, record_asset_event
 from layers.tables import assets
@@ -47,14 +47,23 @@ class ReportResult:
     index: int
     outcome: Outcome
     asset_id: int | None = None
-    reason: str | None = None
+    reason: str | None = None  # in English; `reason_id` in Indonesian
     latest: bool = False  # whether it became the asset's latest status
+    reason_id: str | None = None
+
+
+Reason = tuple[str, str]  # (English, Indonesian)
+_UNKNOWN: Reason = (
+    "unknown asset or not allowed to report for it",
+    "aset tidak dikenal atau tidak boleh dilaporkan",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Target:
     asset_id: int
     layer_id: str
+    external_id: str
 
 
 def _resolve(conn: Connection, reports: Sequence[StatusReport]) -> list[_Target | None]:
@@ -66,15 +75,19 @@ def _resolve(conn: Connection, reports: Sequence[StatusReport]) -> list[_Target 
     by_id: dict[int, _Target] = {}
     by_key: dict[tuple[str, str], _Target] = {}
     if ids:
-        rows = conn.execute(select(assets.c.id, assets.c.layer_id).where(assets.c.id.in_(sorted(ids))))
-        by_id = {row.id: _Target(row.id, row.layer_id) for row in rows}
+        rows = conn.execute(
+            select(assets.c.id, assets.c.layer_id, assets.c.external_id).where(assets.c.id.in_(sorted(ids)))
+        )
+        by_id = {row.id: _Target(row.id, row.layer_id, row.external_id) for row in rows}
     if keys:
         rows = conn.execute(
             select(assets.c.id, assets.c.layer_id, assets.c.external_id).where(
                 tuple_(assets.c.layer_id, assets.c.external_id).in_(sorted(keys))
             )
         )
-        by_key = {(row.layer_id, row.external_id): _Target(row.id, row.layer_id) for row in rows}
+        by_key = {
+            (row.layer_id, row.external_id): _Target(row.id, row.layer_id, row.external_id) for row in rows
+        }
     out: list[_Target | None] = []
     for r in reports:
         if r.asset_id is not None:
@@ -85,18 +98,32 @@ def _resolve(conn: Connection, reports: Sequence[StatusReport]) -> list[_Target 
     return out
 
 
-def _problem(report: StatusReport, target: _Target, may_report: bool) -> str | None:
+def _problem(report: StatusReport, target: _Target, may_report: bool, principal: Principal) -> Reason | None:
     """Return why a report cannot be stored for its asset, or None (its own bounds were read before)."""
     layer = LAYERS[target.layer_id]
     if layer.status is None:
-        return f"layer {layer.id} carries no live status"
+        return f"layer {layer.id} carries no live status", f"lapisan {layer.id} tidak memuat status langsung"
     if not may_report:
-        return "unknown asset or not allowed to report for it"
+        return _UNKNOWN
+    if not in_asset_scope(principal, layer.id, target.external_id):
+        shown = target.external_id[:80]
+        return (
+            f"this key reports only for its own assets; {layer.id} {shown!r} is not one of them",
+            f"kunci ini hanya melapor untuk asetnya sendiri; {layer.id} {shown!r} bukan salah satunya",
+        )
     if report.status not in layer.status.values:
-        return f"status {report.status!r} is not one of {', '.join(layer.status.values)}"
+        listed = ", ".join(layer.status.values)
+        return (
+            f"status {report.status!r} is not one of {listed}",
+            f"status {report.status!r} bukan salah satu dari {listed}",
+        )
     low, high = layer.status.value_range or (-math.inf, math.inf)
     if report.value is not None and not low <= report.value <= high:
-        return f"value {report.value} is outside {low}..{high} {layer.status.unit or ''}".rstrip()
+        unit = layer.status.unit or ""
+        return (
+            f"value {report.value} is outside {low}..{high} {unit}".rstrip(),
+            f"nilai {report.value} di luar {low}..{high} {unit}".rstrip(),
+        )
     return None
 
 
@@ -119,14 +146,10 @@ def write_reports(
     results: dict[int, ReportResult] = {}
     good: list[tuple[int, StatusReport, _Target]] = []
     for index, (report, target) in enumerate(zip(reports, targets, strict=True)):
-        if target is None:
-            results[index] = ReportResult(
-                index, "rejected", None, "unknown asset or not allowed to report for it"
-            )
-            continue
-        reason = _problem(report, target, may_report[target.layer_id])
-        if reason:
-            results[index] = ReportResult(index, "rejected", None, reason)
+        reason = None if target is None else _problem(report, target, may_report[target.layer_id], principal)
+        if target is None or reason is not None:
+            en, id_ = reason or _UNKNOWN
+            results[index] = ReportResult(index, "rejected", None, en, reason_id=id_)
         else:
             good.append((index, report, target))
     if good:

@@ -17,7 +17,7 @@ from layers.catalog import LAYERS
 from layers.catalog.spec import LayerSpec
 from layers.errors import InvalidInput
 
-MAX_GEOMETRY_CHARS = 200_000
+MAX_GEOMETRY_CHARS = 1_000_000  # 10,000 vertices of GeoJSON at full precision fit
 MAX_GEOMETRY_VERTICES = 10_000
 MAX_NAMES = 16
 
@@ -226,13 +226,28 @@ def _flatten_optional(prop: Mapping[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def describe_params(model: type[BaseModel], lang: str) -> dict[str, Any]:
-    """Return the parameters as JSON Schema with titles in `lang` (for /collections and forms)."""
+def _without(entry: dict[str, Any], withheld: frozenset[str]) -> dict[str, Any]:
+    """Return a parameter's schema with the withheld names left out of its default, enum and examples."""
+    out = dict(entry)
+    for key in ("default", "enum", "examples"):
+        value = out.get(key)
+        if isinstance(value, list | tuple):
+            out[key] = [v for v in value if v not in withheld]
+        elif isinstance(value, str) and value in withheld:
+            del out[key]
+    return out
+
+
+def describe_params(
+    model: type[BaseModel], lang: str, withheld: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Return the parameters as JSON Schema with titles in `lang` (for /collections and forms), naming
+    none of the `withheld` layer ids (those the caller may not see)."""
     schema = model.model_json_schema()
     props: dict[str, Any] = {}
     required = set(schema.get("required", ()))
     for name, prop in schema.get("properties", {}).items():
-        entry = _flatten_optional(prop)
+        entry = _without(_flatten_optional(prop), withheld)
         if lang == "en" and "x-title-en" in prop:
             entry["title"] = prop["x-title-en"]
         entry["description"] = prop.get("x-title-en", prop.get("description", ""))

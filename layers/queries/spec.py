@@ -75,3 +75,5 @@ class QuerySpec:
     time_limit_s: float = 10.0
     # Optional summary of an answer (for example counts per layer), served beside the features.
     summary: Callable[[QueryContext, Any], dict[str, Any]] | None = None
+    # Layer ids the caller may not see, left out of every description of this query made for them.
+    withheld: frozenset[str] = frozenset()

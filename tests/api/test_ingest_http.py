@@ -130,7 +130,7 @@ def test_a_committed_push_retires_the_cached_tiles_it_touched(client: TestClient
 def test_a_key_of_another_agency_is_refused_per_report(client: TestClient, session: Session) -> None:
     asset_id, _ = tps(session)
     batch = [{"asset_id": asset_id, "status": "full", "observed_at": at()}]
-    response = client.post(PUSH, json=batch, headers=bearer(session, "kominfo-operator"))
+    response = client.post(f"{PUSH}?lang=en", json=batch, headers=bearer(session, "kominfo-operator"))
     assert response.status_code == 200
     (result,) = response.json()["results"]
     assert (result["outcome"], result["asset_id"]) == ("rejected", None) and "not allowed" in result["reason"]

@@ -222,9 +222,9 @@ _ASSETS = QuerySpec(
     id="assets_at_risk",
     title=Titles("Aset berisiko banjir", "Assets at flood risk"),
     description=Titles(
-        "Kamera, TPS, simpang dan wajib pajak (bagi yang berhak) di dalam zona risiko banjir, "
+        "Aset dari lapisan yang boleh Anda lihat (kamera, TPS, simpang, ...) di dalam zona risiko banjir, "
         "dengan kelas kedalaman dan bahaya zonanya.",
-        "Cameras, dumping points, junctions and taxpayers (for those allowed) inside the flood-risk "
+        "Assets of the layers you may see (cameras, dumping points, junctions, ...) inside the flood-risk "
         "zones, with their zone's depth and hazard class.",
     ),
     owner="bpbd",

@@ -2,7 +2,7 @@
 // answer drawn on the map, listed in a table, summarised and exported with the same parameters.
 
 import { summaryElement } from "./area-summary.js";
-import { download, getJson } from "./api.js";
+import { download, getJson, sendJson } from "./api.js";
 import { formatNumber, formatTime, lang, t } from "./i18n.js";
 import { map, onStyleReady } from "./map.js";
 import { drawAnswer, fitAnswer, focusFeature, removeAnswer, selectFeature } from "./query-layer.js";
@@ -147,6 +147,17 @@ function showError(message) {
   box.hidden = !message;
 }
 
+// A drawn area of many vertices does not fit in a URL: the same parameters then go as a JSON body.
+const LONGEST_URL = 8000;
+
+async function askQuery(id, params) {
+  const path = `/collections/${id}/items`;
+  const search = new URLSearchParams(params);
+  if (path.length + search.toString().length < LONGEST_URL) return getJson(`${path}?${search}`);
+  const response = await sendJson("POST", path, params);
+  return response.json();
+}
+
 async function run() {
   const q = queries.find((x) => x.id === chosen);
   if (!q || !form) return;
@@ -157,8 +168,7 @@ async function run() {
   button.disabled = true;
   toast(t("queries.running"));
   try {
-    const search = new URLSearchParams({ ...params, limit: String(LIMIT), lang: lang() });
-    const doc = await getJson(`/collections/${q.id}/items?${search}`);
+    const doc = await askQuery(q.id, { ...params, limit: String(LIMIT), lang: lang() });
     if (mine !== generation) return;
     answer = { query: q, params, doc };
     drawAnswer(q, doc);
