@@ -14,6 +14,7 @@ import logging
 import math
 import shutil
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -122,7 +123,12 @@ class ImportJobs:
                 continue
             with self._engine.connect() as conn:
                 job = jobs.get_job(conn, job_id)
-            if job is None or job.state in jobs.FINISHED:
+            # With no row yet, another worker process may be spooling it right now: only old ones go.
+            try:
+                fresh = time.time() - folder.stat().st_mtime < self._settings.job_stale_s
+            except FileNotFoundError:  # finished and removed by its own process meanwhile
+                continue
+            if (job is None and not fresh) or (job is not None and job.state in jobs.FINISHED):
                 shutil.rmtree(folder, ignore_errors=True)
 
     # --- what the API calls ---------------------------------------------------------------------------

@@ -91,6 +91,7 @@ assets = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("demo", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("layer_id", "external_id"),
+    Index("ix_assets_layer_id_id", "layer_id", "id"),  # one layer's page in id order
     CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     CheckConstraint("NOT ST_IsEmpty(geom)", name="geom_not_empty"),
     Index("ix_assets_layer_id_geom", "layer_id", "geom", postgresql_using="gist"),

@@ -12,7 +12,6 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
-from api.app import create_app
 from api.cli import cluster, ingest_commands
 from api.http_protocol import ProblemHttpProtocol
 from api.settings import ApiSettings
@@ -132,17 +131,21 @@ def demo_load(
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (KENDALI_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (KENDALI_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Processes (KENDALI_WORKERS).")] = None,
 ) -> None:
     """Serve the API and dashboard."""
     settings = ApiSettings()
     url = database_url(settings.db)
-    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_URL"] = url  # each worker process builds its app from the environment
     settings = ApiSettings()
     listen_host = host or settings.host
     listen_port = port or settings.port
-    _say(f"kendali is serving on http://{listen_host}:{listen_port}/")
+    processes = workers or settings.workers
+    _say(f"kendali is serving on http://{listen_host}:{listen_port}/ ({processes} worker processes)")
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app",  # an import string: uvicorn can start N processes only from one
+        factory=True,
+        workers=processes,
         host=listen_host,
         port=listen_port,
         log_level="info",
@@ -184,7 +187,7 @@ def run(
         host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host  # noqa: S104 - reaching, not binding
         start_simulator(options_from_settings(ingest_settings, f"http://{host}:{api.port}", key))
     engine.dispose()
-    serve(None, None)
+    serve(None, None, None)
 
 
 @app.command("export")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -14,7 +16,7 @@ router = APIRouter()
 
 @router.get("/health", summary="Server and database health")
 def health(session: SessionDep) -> JSONResponse:
-    """Report whether the database answers, its PostGIS version and the migration state."""
+    """Report whether the database answers, its PostGIS version, the migration state and this worker's PID."""
     facts = database_facts(session)
     expected = head_revision()
     ok = facts["revision"] == expected
@@ -24,5 +26,6 @@ def health(session: SessionDep) -> JSONResponse:
         "postgis": facts["postgis"],
         "migration": facts["revision"],
         "migration_head": expected,
+        "pid": os.getpid(),  # which of `kendali serve --workers N` processes answered
     }
     return JSONResponse(body, status_code=200 if ok else 503)

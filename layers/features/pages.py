@@ -8,14 +8,15 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, FromClause, Select, Text, and_, func, literal, select, true
+from sqlalchemy import JSON, Connection, FromClause, Select, Subquery, Text, and_, func, literal, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-from geo.kinds import GeometryKind
 from layers.access.policy import FieldView
 from layers.catalog.spec import LayerSpec, Storage
 from layers.errors import InvalidInput
+from layers.features.bbox_filter import bbox_envelope as envelope_4326
+from layers.features.bbox_filter import in_bbox
 from layers.features.queryables import Queryable, queryables, source_table, stale_expression
 from layers.tables import asset_status, observations
 
@@ -104,7 +105,7 @@ def where_clauses(
     if layer.storage is Storage.AREAS:
         clauses.append(table.c.deleted_at.is_(None))
     if q.bbox is not None:
-        clauses.append(_intersects_box(layer, table.c.geom, bbox_envelope(q)))
+        clauses.append(in_bbox(layer.geometry, table.c.geom, q.bbox, q.bbox_srid))
     if q.interval is not None:
         clauses.extend(_interval(qs["observed_at" if "observed_at" in qs else "updated_at"].expr, q.interval))
     for name, value in q.equals.items():
@@ -118,17 +119,7 @@ def where_clauses(
 def bbox_envelope(q: FeatureQuery) -> ColumnElement[Any]:
     """Return the query's bbox as a polygon in EPSG:4326 (it may be given in any offered CRS)."""
     assert q.bbox is not None  # noqa: S101  (callers test it first)
-    envelope = func.ST_MakeEnvelope(*(literal(v) for v in q.bbox), literal(q.bbox_srid))
-    return envelope if q.bbox_srid == 4326 else func.ST_Transform(envelope, 4326)
-
-
-def _intersects_box(
-    layer: LayerSpec, geom: ColumnElement[Any], box: ColumnElement[Any]
-) -> ColumnElement[bool]:
-    """Return a bbox test; for points `&&` is exact and skips the per-row recheck ST_Intersects costs."""
-    if layer.geometry is GeometryKind.POINT:
-        return geom.op("&&", return_type=Boolean)(box)
-    return func.ST_Intersects(geom, box)
+    return envelope_4326(q.bbox, q.bbox_srid)
 
 
 def _interval(
@@ -206,6 +197,36 @@ def order_clauses(
     return out
 
 
+def _paging(
+    fid: ColumnElement[Any],
+    sort: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    q: FeatureQuery,
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[Any]]]:
+    """Return the page's WHERE (the cursor added) and ORDER BY; walking backwards fetches newest-first."""
+    order = [*sort, fid.asc()]
+    paged = list(where)
+    if q.after_id is not None:
+        paged.append(fid > q.after_id)
+    if q.before_id is not None:
+        paged.append(fid < q.before_id)
+        order = [fid.desc()]
+    return paged, order
+
+
+def _aggregated(page: Subquery, q: FeatureQuery) -> list[ColumnElement[Any]]:
+    """Return one row of a page subquery (f, fid, ord): features JSON array text, count, first and last id."""
+    agg_order = page.c.fid if q.before_id is not None else page.c.ord
+    return [
+        func.coalesce(func.json_agg(aggregate_order_by(page.c.f, agg_order)).cast(Text), literal("[]")).label(
+            "features"
+        ),
+        func.count().label("returned"),
+        func.min(page.c.fid).label("first_id"),
+        func.max(page.c.fid).label("last_id"),
+    ]
+
+
 def page_columns(
     feature: ColumnElement[Any],
     fid: ColumnElement[Any],
@@ -219,36 +240,40 @@ def page_columns(
     Rows matching `where` are ordered by `sort`, then `fid`; the query's cursor, limit and offset pick
     the page. Walking backwards fetches newest-first; the page itself is always written ascending.
     """
-    order = [*sort, fid.asc()]
-    paged = list(where)
-    if q.after_id is not None:
-        paged.append(fid > q.after_id)
-    if q.before_id is not None:
-        paged.append(fid < q.before_id)
-        order = [fid.desc()]
+    paged, order = _paging(fid, sort, where, q)
     inner = select(feature.label("f"), fid.label("fid"), func.row_number().over(order_by=order).label("ord"))
     if from_ is not None:
         inner = inner.select_from(from_)
     page = inner.where(*paged).order_by(*order).limit(q.limit).offset(q.offset).subquery("page")
-    agg_order = page.c.fid if q.before_id is not None else page.c.ord
-    return [
-        func.coalesce(func.json_agg(aggregate_order_by(page.c.f, agg_order)).cast(Text), literal("[]")).label(
-            "features"
-        ),
-        func.count().label("returned"),
-        func.min(page.c.fid).label("first_id"),
-        func.max(page.c.fid).label("last_id"),
-    ]
+    return _aggregated(page, q)
 
 
 def page_statement(layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Select[Any]:
-    """Return SQL for one page: a single row (features JSON array text, count, first and last id)."""
+    """Return SQL for one page: a single row (features JSON array text, count, first and last id).
+
+    The page's ids are picked first and its features built for them only. Picking ids alone lets a plain
+    page read just the (layer_id, id) index: with whole rows PostgreSQL prefers walking the primary key,
+    which for a layer whose ids come late passes every other layer's rows first.
+    """
     qs, from_ = query_context(layer, view, q.at)
     table = source_table(layer)
-    sort = order_clauses(qs, q.sortby)
-    return select(
-        *page_columns(_feature(layer, qs, q), table.c.id, sort, where_clauses(layer, q, qs), q, from_)
+    paged, order = _paging(table.c.id, order_clauses(qs, q.sortby), where_clauses(layer, q, qs), q)
+    ordinal = func.row_number().over(order_by=order).label("ord")
+    ids = (
+        select(table.c.id.label("fid"), ordinal)
+        .select_from(from_)
+        .where(*paged)
+        .order_by(*order)
+        .limit(q.limit)
+        .offset(q.offset)
+        .subquery("page_ids")
     )
+    page = (
+        select(_feature(layer, qs, q).label("f"), ids.c.fid, ids.c.ord)
+        .select_from(from_.join(ids, ids.c.fid == table.c.id))
+        .subquery("page")
+    )
+    return select(*_aggregated(page, q))
 
 
 def fetch_page(conn: Connection, layer: LayerSpec, view: FieldView, q: FeatureQuery) -> Page:

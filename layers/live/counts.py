@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, func, literal, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.bbox import BBox
-from geo.kinds import GeometryKind
 from layers.catalog.spec import LayerSpec, Storage
+from layers.features.bbox_filter import in_bbox
 from layers.features.queryables import source_table, stale_expression
 from layers.tables import asset_status
 
@@ -37,11 +37,7 @@ def _conditions(
     if layer.storage is Storage.AREAS:
         out.append(table.c.deleted_at.is_(None))
     if bbox is not None:
-        envelope = func.ST_MakeEnvelope(*(literal(v) for v in bbox), literal(4326))
-        if layer.geometry is GeometryKind.POINT:
-            out.append(table.c.geom.op("&&", return_type=Boolean)(envelope))
-        else:
-            out.append(func.ST_Intersects(table.c.geom, envelope))
+        out.append(in_bbox(layer.geometry, table.c.geom, bbox))
     return out
 
 
